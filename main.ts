@@ -1,0 +1,19 @@
+import { buildApp } from './src/chart';
+import { ConfigError, loadConfig } from './src/config';
+import { publish, renderManifests, writeManifests } from './src/output';
+
+/** Where the reviewed, committed manifests live. */
+const DIST = 'dist';
+/** Scratch output; `cdk8s synth` passes its own (and empties it first) as CDK8S_OUTDIR. */
+const STAGING = process.env.CDK8S_OUTDIR || 'build/manifests';
+
+try {
+  const config = loadConfig();
+  const { chart } = buildApp(config);
+  writeManifests(renderManifests(chart), STAGING);
+  publish(STAGING, DIST);
+} catch (err) {
+  // A bad configuration is the user's to fix: print the list, not a stack trace.
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exitCode = 1;
+}

@@ -1,0 +1,135 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import type { LibraryConfig, Resources, VolumeConfig } from '../config';
+import { DB_SECRET_KEYS, HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS } from '../constants';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  type Endpoint,
+  claimSpec,
+  httpProbe,
+  httpUrl,
+  resourceRequirements,
+  scratchVolume,
+  secretEnv,
+} from '../lib/pod';
+import { componentIdentity, componentService, singletonDeployment } from '../lib/workload';
+
+/** Non-root identity (`node` in the image); it must own the upload volume. */
+const SERVER_UID = 1000;
+
+export interface ImmichServerProps {
+  /** Label `app.kubernetes.io/instance`. */
+  readonly instance: string;
+  /** Immich release, e.g. `v3.3.1`. */
+  readonly version: string;
+  /** `TZ` of the container. */
+  readonly timezone: string;
+  /** `IMMICH_LOG_LEVEL`. */
+  readonly logLevel: string;
+  readonly postgres: Endpoint;
+  readonly valkey: Endpoint;
+  readonly machineLearning: Endpoint;
+  /** Secret with the `username`, `password` and `database` keys. */
+  readonly dbSecretName: string;
+  /** Secret holding the system config file under `immich-config.json`. */
+  readonly configSecretName: string;
+  /** Hash of the config file; a change rolls the pod because Immich reads it only at start. */
+  readonly configChecksum: string;
+  /** Upload volume mounted at /data. */
+  readonly storage: VolumeConfig;
+  /** External photo library, mounted read-only. */
+  readonly library: LibraryConfig;
+  readonly resources: Resources;
+}
+
+/**
+ * The Immich server (API, web UI and background jobs) with its upload volume.
+ * @see https://immich.app/docs/install/environment-variables
+ */
+export class ImmichServer extends Construct {
+  /** Where the ingress reaches the server. */
+  readonly endpoint: Endpoint;
+
+  constructor(scope: Construct, id: string, props: ImmichServerProps) {
+    super(scope, id);
+    const identity = componentIdentity(NAMES.server, 'server', props.instance);
+    const library = libraryVolume(props.library);
+
+    new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: NAMES.dataPvc, labels: identity.labels },
+      spec: claimSpec(props.storage),
+    });
+    componentService(this, 'service', identity, { name: 'http', port: PORTS.server });
+
+    singletonDeployment(this, identity, {
+      uid: SERVER_UID,
+      // Immich reads its config file only at start: a changed file must roll the pod.
+      annotations: { 'checksum/immich-config': props.configChecksum },
+      containers: [
+        {
+          name: 'server',
+          image: `${IMAGES.server}:${props.version}`,
+          imagePullPolicy: 'IfNotPresent',
+          ports: [{ name: 'http', containerPort: PORTS.server }],
+          env: [
+            { name: 'DB_HOSTNAME', value: props.postgres.host },
+            { name: 'DB_PORT', value: String(props.postgres.port) },
+            secretEnv('DB_USERNAME', props.dbSecretName, DB_SECRET_KEYS.username),
+            secretEnv('DB_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
+            secretEnv('DB_DATABASE_NAME', props.dbSecretName, DB_SECRET_KEYS.database),
+            { name: 'REDIS_HOSTNAME', value: props.valkey.host },
+            { name: 'REDIS_PORT', value: String(props.valkey.port) },
+            { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
+            { name: 'IMMICH_CONFIG_FILE', value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
+            { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
+            { name: 'TZ', value: props.timezone },
+          ],
+          resources: resourceRequirements(props.resources),
+          securityContext: CONTAINER_SECURITY_CONTEXT,
+          // Database migrations of a large library run before the API answers.
+          startupProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 90 }),
+          readinessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, {
+            periodSeconds: 10,
+            failureThreshold: 3,
+          }),
+          livenessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 5 }),
+          volumeMounts: [
+            { name: 'data', mountPath: PATHS.serverData },
+            { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
+            { name: 'tmp', mountPath: '/tmp' },
+            ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'data', persistentVolumeClaim: { claimName: NAMES.dataPvc } },
+        {
+          name: 'config',
+          secret: {
+            secretName: props.configSecretName,
+            items: [{ key: IMMICH_CONFIG_KEY, path: IMMICH_CONFIG_KEY }],
+          },
+        },
+        scratchVolume('tmp', '1Gi'),
+        ...(library ? [library] : []),
+      ],
+    });
+
+    this.endpoint = { host: identity.name, port: PORTS.server };
+  }
+}
+
+/** The pod volume for the configured photo library source, read-only wherever the source allows. */
+function libraryVolume(library: LibraryConfig): k8s.Volume | undefined {
+  const name = 'library';
+  switch (library.source) {
+    case 'none':
+      return undefined;
+    case 'pvc':
+      return { name, persistentVolumeClaim: { claimName: library.claimName, readOnly: true } };
+    case 'nfs':
+      return { name, nfs: { server: library.server, path: library.path, readOnly: true } };
+    case 'hostPath':
+      return { name, hostPath: { path: library.path, type: 'Directory' } };
+  }
+}

@@ -1,0 +1,44 @@
+import { Construct } from 'constructs';
+import { IngressRoute, IngressRouteSpecRoutesKind, IngressRouteSpecRoutesServicesPort } from '../../imports/traefik.io';
+import { NAMES } from '../constants';
+import type { Endpoint } from '../lib/pod';
+
+export interface ImmichIngressRouteProps {
+  /** Public host name. */
+  readonly host: string;
+  /** Traefik entry points, e.g. `websecure`. */
+  readonly entryPoints: readonly string[];
+  /** TLS by cert resolver or existing secret; neither means no TLS section. */
+  readonly tls: { readonly certResolver?: string; readonly secretName?: string };
+  /** The server Service. */
+  readonly server: Endpoint;
+  readonly labels: Record<string, string>;
+}
+
+/**
+ * Traefik v3 IngressRoute sending the public host to the server. Large uploads also need a longer
+ * entry point read timeout, which is static Traefik configuration (see the README).
+ * @see https://doc.traefik.io/traefik/routing/providers/kubernetes-crd/
+ */
+export class ImmichIngressRoute extends Construct {
+  constructor(scope: Construct, id: string, props: ImmichIngressRouteProps) {
+    super(scope, id);
+    const { certResolver, secretName } = props.tls;
+    new IngressRoute(this, 'route', {
+      metadata: { name: NAMES.ingressRoute, labels: props.labels },
+      spec: {
+        entryPoints: [...props.entryPoints],
+        routes: [
+          {
+            kind: IngressRouteSpecRoutesKind.RULE,
+            match: `Host(\`${props.host}\`)`,
+            services: [
+              { name: props.server.host, port: IngressRouteSpecRoutesServicesPort.fromNumber(props.server.port) },
+            ],
+          },
+        ],
+        tls: certResolver || secretName ? { certResolver, secretName } : undefined,
+      },
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import type { Resources, VolumeConfig } from '../config';
+import { DB_SECRET_KEYS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  type Endpoint,
+  claimSpec,
+  execProbe,
+  resourceRequirements,
+  scratchVolume,
+  secretEnv,
+} from '../lib/pod';
+import { componentIdentity, componentService, podTemplate } from '../lib/workload';
+
+/** uid/gid of the `postgres` user in the Debian-based image. */
+const POSTGRES_UID = 999;
+
+export interface PostgresProps {
+  /** Label `app.kubernetes.io/instance`. */
+  readonly instance: string;
+  /** Secret with the `username`, `password` and `database` keys. */
+  readonly dbSecretName: string;
+  /** Data volume of the single replica. */
+  readonly storage: VolumeConfig;
+  /** `DB_STORAGE_TYPE` read by the image's entrypoint to pick its tuning. */
+  readonly storageType: 'SSD' | 'HDD';
+  readonly resources: Resources;
+}
+
+/**
+ * Postgres with VectorChord, as a one-replica StatefulSet whose volumeClaimTemplate keeps the
+ * data PVC (`data-immich-postgres-0`) across restarts, deletions and reschedules.
+ * @see https://immich.app/docs/install/environment-variables#database
+ */
+export class Postgres extends Construct {
+  /** Where the server reaches the database. */
+  readonly endpoint: Endpoint;
+
+  constructor(scope: Construct, id: string, props: PostgresProps) {
+    super(scope, id);
+    const identity = componentIdentity(NAMES.postgres, 'database', props.instance);
+
+    const port = { name: 'postgres', port: PORTS.postgres };
+    componentService(this, 'headless', { ...identity, name: NAMES.postgresHeadless }, { ...port, headless: true });
+    componentService(this, 'service', identity, port);
+
+    const readiness = [
+      'sh',
+      '-c',
+      `pg_isready -h 127.0.0.1 -p ${PORTS.postgres} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`,
+    ];
+    new k8s.KubeStatefulSet(this, 'statefulset', {
+      metadata: { name: identity.name, labels: identity.labels },
+      spec: {
+        serviceName: NAMES.postgresHeadless,
+        replicas: 1,
+        selector: { matchLabels: identity.selector },
+        // Deleting or scaling the StatefulSet must never delete the database volume.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        volumeClaimTemplates: [
+          { metadata: { name: NAMES.postgresVolumeClaim, labels: identity.labels }, spec: claimSpec(props.storage) },
+        ],
+        template: podTemplate(identity, {
+          uid: POSTGRES_UID,
+          // Give postgres time for a clean shutdown checkpoint.
+          spec: { terminationGracePeriodSeconds: 60 },
+          containers: [
+            {
+              name: 'postgres',
+              image: IMAGES.postgres,
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
+              env: [
+                secretEnv('POSTGRES_USER', props.dbSecretName, DB_SECRET_KEYS.username),
+                secretEnv('POSTGRES_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
+                secretEnv('POSTGRES_DB', props.dbSecretName, DB_SECRET_KEYS.database),
+                { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
+                // A fresh volume's lost+found breaks initdb in the mount root.
+                { name: 'PGDATA', value: `${PATHS.postgresData}/pgdata` },
+                { name: 'DB_STORAGE_TYPE', value: props.storageType },
+              ],
+              resources: resourceRequirements(props.resources),
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+              startupProbe: execProbe(readiness, { periodSeconds: 10, failureThreshold: 60 }),
+              readinessProbe: execProbe(readiness, { periodSeconds: 10, failureThreshold: 3 }),
+              livenessProbe: execProbe(readiness, { periodSeconds: 30, failureThreshold: 5 }),
+              volumeMounts: [
+                { name: NAMES.postgresVolumeClaim, mountPath: PATHS.postgresData },
+                // The entrypoint renders postgresql.conf here from /var/postgresql-conf-tpl at every start.
+                { name: 'config', mountPath: '/etc/postgresql' },
+                { name: 'run', mountPath: '/var/run/postgresql' },
+                { name: 'tmp', mountPath: '/tmp' },
+                // Parallel queries need more shared memory than the runtime's 64Mi default.
+                { name: 'shm', mountPath: '/dev/shm' },
+              ],
+            },
+          ],
+          volumes: [
+            scratchVolume('config', '1Mi'),
+            scratchVolume('run', '1Mi'),
+            scratchVolume('tmp', '256Mi'),
+            scratchVolume('shm', '128Mi', 'Memory'),
+          ],
+        }),
+      },
+    });
+
+    this.endpoint = { host: identity.name, port: PORTS.postgres };
+  }
+}

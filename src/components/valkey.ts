@@ -1,0 +1,61 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import type { Resources, VolumeConfig } from '../config';
+import { IMAGES, NAMES, PATHS, PORTS } from '../constants';
+import { CONTAINER_SECURITY_CONTEXT, type Endpoint, claimSpec, execProbe, resourceRequirements } from '../lib/pod';
+import { componentIdentity, componentService, singletonDeployment } from '../lib/workload';
+
+/** uid/gid of the `valkey` user in the Debian-based image. */
+const VALKEY_UID = 999;
+
+export interface ValkeyProps {
+  /** Label `app.kubernetes.io/instance`. */
+  readonly instance: string;
+  /** Volume that keeps queued jobs across restarts. */
+  readonly storage: VolumeConfig;
+  readonly resources: Resources;
+}
+
+/**
+ * Valkey, Immich's Redis-protocol job queue: one replica with its data on a PVC.
+ * @see https://immich.app/docs/install/environment-variables#redis
+ */
+export class Valkey extends Construct {
+  /** Where the server reaches the queue. */
+  readonly endpoint: Endpoint;
+
+  constructor(scope: Construct, id: string, props: ValkeyProps) {
+    super(scope, id);
+    const identity = componentIdentity(NAMES.valkey, 'queue', props.instance);
+
+    new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: NAMES.valkeyPvc, labels: identity.labels },
+      spec: claimSpec(props.storage),
+    });
+    componentService(this, 'service', identity, { name: 'redis', port: PORTS.valkey });
+
+    const ping = ['sh', '-c', 'valkey-cli ping | grep -q PONG'];
+    singletonDeployment(this, identity, {
+      uid: VALKEY_UID,
+      containers: [
+        {
+          name: 'valkey',
+          image: IMAGES.valkey,
+          imagePullPolicy: 'IfNotPresent',
+          // As the reference deployment: a failed snapshot must not stop the queue.
+          command: ['valkey-server', '--stop-writes-on-bgsave-error', 'no'],
+          ports: [{ name: 'redis', containerPort: PORTS.valkey }],
+          resources: resourceRequirements(props.resources),
+          securityContext: CONTAINER_SECURITY_CONTEXT,
+          startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
+          readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
+          livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
+          volumeMounts: [{ name: 'data', mountPath: PATHS.valkeyData }],
+        },
+      ],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: NAMES.valkeyPvc } }],
+    });
+
+    this.endpoint = { host: identity.name, port: PORTS.valkey };
+  }
+}

@@ -1,0 +1,422 @@
+import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
+import { parseDocument } from 'yaml';
+import { DEFAULT_IMMICH_VERSION, MIN_IMMICH_MAJOR } from './constants';
+
+/** RFC 1123 DNS name with at least two labels, e.g. `photos.example.com`. */
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/** RFC 1123 label: namespaces, Secret, PVC and runtime class names. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** RFC 1123 subdomain: one or more labels, as for StorageClass names. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Kubernetes resource quantity, e.g. `500m`, `2Gi`, `1.5`. */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+/** Lower-case SQL identifier accepted by the postgres image's init scripts. */
+const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A pinned Immich release tag. */
+const RELEASE_TAG = /^v(\d+)\.(\d+)\.(\d+)$/;
+/** Tags that move; allowed only with `immich.allowFloatingTag`. */
+const FLOATING_TAG = /^(release|latest|v\d+(\.\d+)?)$/;
+
+/** An object that rejects unknown keys and lists the allowed ones. */
+function strict<const E extends v.ObjectEntries>(entries: E) {
+  const allowed = Object.keys(entries).join(', ');
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected === 'never') return `unknown key; allowed keys here: ${allowed}`;
+    if (issue.input === undefined) return 'required';
+    return `must be a mapping with keys ${allowed}`;
+  });
+}
+/** An optional section whose own keys take their defaults when it is left out. */
+function section<const E extends v.ObjectEntries>(entries: E) {
+  // Every key of a section is optional, so `{}` is a valid input; the cast tells the type system.
+  return v.optional(strict(entries), {} as never);
+}
+const text = (pattern: RegExp, message: string) => v.pipe(v.string('must be a string'), v.regex(pattern, message));
+const dnsName = (example: string) => text(DNS_NAME, `must be a lower-case DNS name like "${example}"`);
+const dnsLabel = (example: string) => text(DNS_LABEL, `must be a lower-case DNS label like "${example}"`);
+const dnsSubdomain = (example: string) => text(DNS_SUBDOMAIN, `must be a lower-case DNS name like "${example}"`);
+const quantity = (example: string) =>
+  text(
+    QUANTITY,
+    `must be a Kubernetes quantity like "${example}" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces)`,
+  );
+const bool = () => v.boolean('must be true or false');
+const oneOf = <const T extends readonly string[]>(options: T) =>
+  v.picklist(options, `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
+const stringMap = v.record(v.string(), v.string('must be a string'), 'must be a mapping of strings');
+
+const timezone = v.pipe(
+  v.string('must be a string'),
+  v.check(isTimeZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"'),
+);
+
+const resources = (cpu: string, memory: string, memoryLimit: string) =>
+  section({
+    /** Scheduling requests. */
+    requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
+    /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
+    limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
+  });
+
+const volume = (size: string) =>
+  section({
+    /** Requested capacity. */
+    size: v.optional(quantity('10Gi'), size),
+    /** StorageClass; the cluster default when unset. */
+    storageClass: v.optional(dnsSubdomain('local-path')),
+  });
+
+const toleration = v.pipe(
+  strict({
+    key: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+    operator: v.optional(oneOf(['Exists', 'Equal'] as const), 'Exists'),
+    value: v.optional(v.string('must be a string')),
+    effect: v.optional(oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
+  }),
+  v.check((t) => t.operator === 'Equal' || t.value === undefined, 'value is only allowed with operator "Equal"'),
+);
+
+const absolutePath = text(/^\/.*/, 'must be an absolute path like "/volume1/photos"');
+const library = v.variant(
+  'source',
+  [
+    /** No external library. */
+    strict({ source: v.literal('none') }),
+    /** A PersistentVolumeClaim the user created in the namespace. */
+    strict({ source: v.literal('pvc'), claimName: dnsSubdomain('photo-library') }),
+    /** An NFS export, mounted by the kubelet. */
+    strict({
+      source: v.literal('nfs'),
+      server: text(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address like "nas.example.com"'),
+      path: absolutePath,
+    }),
+    /** A directory on the node. */
+    strict({ source: v.literal('hostPath'), path: absolutePath }),
+  ],
+  'must have source "none", "pvc", "nfs" or "hostPath"',
+);
+
+/** The configuration schema: every key with its default. The README's reference mirrors it. */
+export const configSchema = strict({
+  /** Namespace of every object. @default "immich" */
+  namespace: v.optional(dnsLabel('immich'), 'immich'),
+  /** Base domain (`BASE_DOMAIN`); no default. */
+  domain: dnsName('example.com'),
+  /** Public host name. @default "immich.<domain>" */
+  host: v.optional(dnsName('photos.example.com')),
+  immich: v.optional(
+    v.pipe(
+      strict({
+        /** Release of the server and machine-learning images (`IMMICH_VERSION`). */
+        version: v.optional(v.string('must be a string'), DEFAULT_IMMICH_VERSION),
+        /** Allow moving tags such as `release`; server and ML may then drift apart. @default false */
+        allowFloatingTag: v.optional(bool(), false),
+        /** `IMMICH_LOG_LEVEL`. @default "log" */
+        logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+      }),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const problem = versionProblem(dataset.value.version, dataset.value.allowFloatingTag);
+        if (problem) {
+          addIssue({
+            message: problem,
+            input: dataset.value.version,
+            path: [
+              { type: 'object', origin: 'value', input: dataset.value, key: 'version', value: dataset.value.version },
+            ],
+          });
+        }
+      }),
+    ),
+    {} as never,
+  ),
+  /** Time zone of the containers (`TZ`). @default "UTC" */
+  timezone: v.optional(timezone, 'UTC'),
+  secrets: section({
+    /**
+     * `existing`: reference Secrets created with kubectl; `inline`: synthesize them from the
+     * environment at synth time (`IMMICH_SECRETS_MODE`). @default "existing"
+     */
+    mode: v.optional(oneOf(['existing', 'inline'] as const), 'existing'),
+  }),
+  database: section({
+    /** Database user (`IMMICH_DB_USERNAME`), written to the Secret in inline mode. @default "postgres" */
+    username: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "postgres"'), 'postgres'),
+    /** Database name (`IMMICH_DB_DATABASE_NAME`). @default "immich" */
+    name: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "immich"'), 'immich'),
+    /** Tunes postgres for the disk kind (`DB_STORAGE_TYPE`). @default "SSD" */
+    storageType: v.optional(oneOf(['SSD', 'HDD'] as const), 'SSD'),
+  }),
+  oauth: section({
+    /** Log in through the OIDC provider. @default true */
+    enabled: v.optional(bool(), true),
+    /** @default "https://auth.<domain>/application/o/immich/" (Authentik) */
+    issuerUrl: v.optional(
+      text(
+        /^https?:\/\/[^\s/]+(\/\S*)?$/,
+        'must be an http(s) URL like "https://auth.example.com/application/o/immich/"',
+      ),
+    ),
+    /** OAuth client id (`IMMICH_OAUTH_CLIENT_ID`); required when OAuth is on. */
+    clientId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+    /** @default "openid email profile" */
+    scope: v.optional(v.string('must be a string'), 'openid email profile'),
+    /** @default "Login with Authentik" */
+    buttonText: v.optional(v.string('must be a string'), 'Login with Authentik'),
+    /** Create users on first login. @default true */
+    autoRegister: v.optional(bool(), true),
+    /** Skip the login page and go straight to the provider. @default false */
+    autoLaunch: v.optional(bool(), false),
+    /** @default "client_secret_post" */
+    tokenEndpointAuthMethod: v.optional(
+      oneOf(['client_secret_post', 'client_secret_basic'] as const),
+      'client_secret_post',
+    ),
+    /** Keep e-mail/password login beside OAuth. @default true */
+    passwordLogin: v.optional(bool(), true),
+  }),
+  ingress: section({
+    /** Traefik entry points. @default ["websecure"] */
+    entryPoints: v.optional(
+      v.pipe(
+        v.array(text(/^[A-Za-z0-9_-]+$/, 'must be an entry point name like "websecure"'), 'must be a list'),
+        v.minLength(1, 'must name at least one entry point'),
+      ),
+      ['websecure'],
+    ),
+    /** TLS by cert resolver or existing Secret; `{}` means no TLS section. @default { certResolver: "letsencrypt" } */
+    tls: v.optional(
+      v.pipe(
+        strict({
+          certResolver: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+          secretName: v.optional(dnsSubdomain('immich-tls')),
+        }),
+        v.check((tls) => !(tls.certResolver && tls.secretName), 'set certResolver or secretName, not both'),
+      ),
+      { certResolver: 'letsencrypt' },
+    ),
+  }),
+  /** Where the read-only photo library comes from. @default { source: "none" } */
+  library: v.optional(library, { source: 'none' }),
+  storage: section({
+    /** Uploads, thumbnails, encoded video, database dumps. */
+    data: volume('100Gi'),
+    /** Machine-learning model cache. */
+    mlCache: volume('10Gi'),
+    /** Valkey job queue. */
+    valkey: volume('1Gi'),
+    /** Postgres data (local SSD recommended). */
+    postgres: volume('10Gi'),
+  }),
+  machineLearning: section({
+    /** Image flavour: `cuda` needs an NVIDIA GPU, `cpu` runs anywhere. @default "cuda" */
+    backend: v.optional(oneOf(['cuda', 'cpu'] as const), 'cuda'),
+    /** GPU scheduling, used with the cuda backend. */
+    gpu: section({
+      /** `nvidia.com/gpu` limit. @default 1 */
+      count: v.optional(
+        v.pipe(
+          v.number('must be a whole number'),
+          v.integer('must be a whole number'),
+          v.minValue(1, 'must be at least 1'),
+        ),
+        1,
+      ),
+      /** RuntimeClass of the NVIDIA container runtime; unset uses the node default. */
+      runtimeClassName: v.optional(dnsSubdomain('nvidia')),
+      /** Node selector for GPU nodes. @default {} */
+      nodeSelector: v.optional(stringMap, {}),
+      /** @default [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] */
+      tolerations: v.optional(v.array(toleration, 'must be a list'), [
+        { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+      ]),
+    }),
+  }),
+  resources: section({
+    server: resources('250m', '512Mi', '4Gi'),
+    machineLearning: resources('250m', '2Gi', '8Gi'),
+    valkey: resources('50m', '64Mi', '512Mi'),
+    postgres: resources('250m', '512Mi', '2Gi'),
+  }),
+});
+
+type Parsed = v.InferOutput<typeof configSchema>;
+
+/** Requests and limits of one component. */
+export type Resources = Parsed['resources']['server'];
+/** Size and class of one volume. */
+export type VolumeConfig = Parsed['storage']['data'];
+/** Source of the read-only photo library. */
+export type LibraryConfig = Parsed['library'];
+
+/** Secret values, read from the environment only in inline mode; never from a file. */
+export interface SecretValues {
+  readonly dbPassword: string;
+  readonly oauthClientSecret?: string;
+}
+
+/** The validated configuration with derived defaults resolved. */
+export type Config = Omit<Parsed, 'host' | 'oauth'> & {
+  readonly host: string;
+  readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
+  /** Present only in inline mode. */
+  readonly secretValues?: SecretValues;
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** Environment variables of the reference deployment and the config key each one overrides. */
+export const ENV_OVERRIDES = {
+  BASE_DOMAIN: ['domain'],
+  IMMICH_VERSION: ['immich', 'version'],
+  TZ: ['timezone'],
+  IMMICH_DB_USERNAME: ['database', 'username'],
+  IMMICH_DB_DATABASE_NAME: ['database', 'name'],
+  IMMICH_OAUTH_CLIENT_ID: ['oauth', 'clientId'],
+  IMMICH_SECRETS_MODE: ['secrets', 'mode'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Where the shipped example configuration lives, relative to the project root. */
+export const DEFAULT_CONFIG_FILE = 'config/example.yaml';
+
+/** Thrown with every problem of a configuration, one per line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses and validates a configuration given as YAML text plus environment overrides.
+ * Collects every problem into one ConfigError.
+ */
+export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = 'config'): Config {
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      // Pretty errors start with "<what> at line L, column C:" followed by a source excerpt.
+      doc.errors.map((e) => `${source}: malformed YAML: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
+    throw new ConfigError(source, [`${source}: must be a YAML mapping of keys, got ${describe(raw)}`]);
+  }
+
+  const input = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(input, path, value);
+    fromEnv.set(path.join('.'), name);
+  }
+
+  const result = v.safeParse(configSchema, input, { abortPipeEarly: true });
+  const problems: string[] = [];
+  for (const issue of result.issues ?? []) {
+    const keys = (issue.path ?? []).map((item) => String(item.key));
+    const key = keys.join('.') || '(root)';
+    const envName = fromEnv.get(key);
+    const label = envName ? `${envName} (${key})` : key;
+    const got = issue.expected === 'never' ? `"${keys.at(-1)}"` : describe(issue.input);
+    problems.push(`${label}: ${issue.message}, got ${got}`);
+  }
+  // Checks across keys and the environment, run on what parsed so far so one run lists everything.
+  const partial = result.output as DeepPartial<Parsed>;
+  const oauthOn = partial.oauth?.enabled !== false;
+  if (oauthOn && !partial.oauth?.clientId) {
+    problems.push(
+      'oauth.clientId: required while oauth.enabled is true; set it in the file or with IMMICH_OAUTH_CLIENT_ID, got nothing',
+    );
+  }
+  const inline = partial.secrets?.mode === 'inline';
+  const dbPassword = env.IMMICH_DB_PASSWORD;
+  const oauthClientSecret = env.IMMICH_OAUTH_CLIENT_SECRET;
+  if (inline && !dbPassword) {
+    problems.push('IMMICH_DB_PASSWORD: required when secrets.mode is "inline", got nothing');
+  }
+  if (inline && oauthOn && !oauthClientSecret) {
+    problems.push(
+      'IMMICH_OAUTH_CLIENT_SECRET: required when secrets.mode is "inline" and oauth.enabled is true, got nothing',
+    );
+  }
+  if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
+
+  const parsed = result.output;
+  const secretValues: SecretValues | undefined =
+    inline && dbPassword ? { dbPassword, oauthClientSecret: oauthOn ? oauthClientSecret : undefined } : undefined;
+  return {
+    ...parsed,
+    host: parsed.host ?? `immich.${parsed.domain}`,
+    oauth: {
+      ...parsed.oauth,
+      issuerUrl: parsed.oauth.issuerUrl ?? `https://auth.${parsed.domain}/application/o/immich/`,
+    },
+    ...(secretValues ? { secretValues } : {}),
+  };
+}
+
+/**
+ * Loads the configuration file named by `IMMICH_K8S_CONFIG` (default: the shipped example) and
+ * applies the environment overrides. The only place input is checked.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env.IMMICH_K8S_CONFIG || DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [
+      `IMMICH_K8S_CONFIG: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
+    ]);
+  }
+  return parseConfig(text, env, file);
+}
+
+/** Why a version cannot be deployed, or undefined when it can. */
+function versionProblem(version: string, allowFloatingTag: boolean): string | undefined {
+  const release = RELEASE_TAG.exec(version);
+  if (release) {
+    return Number(release[1]) >= MIN_IMMICH_MAJOR
+      ? undefined
+      : `must be v${MIN_IMMICH_MAJOR}.0.0 or newer (the /data layout and the config file need it)`;
+  }
+  if (FLOATING_TAG.test(version)) {
+    return allowFloatingTag
+      ? undefined
+      : `is a floating tag that lets server and machine learning drift apart; pin a release like "${DEFAULT_IMMICH_VERSION}" or set immich.allowFloatingTag: true`;
+  }
+  return `must be a release tag like "${DEFAULT_IMMICH_VERSION}"`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function setPath(root: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

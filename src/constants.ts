@@ -1,0 +1,87 @@
+/**
+ * Facts about Immich and its images, kept in one place so that every component and test reads
+ * the same value. Each entry names where upstream defines it.
+ */
+
+/**
+ * Immich release deployed when the configuration does not choose one.
+ * @see https://github.com/immich-app/immich/releases
+ */
+export const DEFAULT_IMMICH_VERSION = 'v3.3.1';
+
+/** Oldest release the manifests support: the system config file uses the v2 `machineLearning.urls` array. */
+export const MIN_IMMICH_MAJOR = 2;
+
+/** Image repositories and pinned third-party images. */
+export const IMAGES = {
+  /** @see https://github.com/immich-app/immich/pkgs/container/immich-server */
+  server: 'ghcr.io/immich-app/immich-server',
+  /** Tag is `<version>` plus a backend suffix (`-cuda`, `-openvino`, none for CPU). */
+  machineLearning: 'ghcr.io/immich-app/immich-machine-learning',
+  /** Redis-protocol job queue of the reference deployment (docker-compose.yml). */
+  valkey: 'docker.io/valkey/valkey:9@sha256:3b55fbaa0cd93cf0d9d961f405e4dfcc70efe325e2d84da207a0a8e6d8fde4f9',
+  /** Postgres 14 with VectorChord, as pinned by Immich's docker-compose.yml. */
+  postgres:
+    'ghcr.io/immich-app/postgres:14-vectorchord0.4.3-pgvectors0.2.0@sha256:bcf63357191b76a916ae5eb93464d65c07511da41e3bf7a8416db519b40b1c23',
+} as const;
+
+/** Container ports. */
+export const PORTS = {
+  /** `IMMICH_PORT` default of the server. */
+  server: 2283,
+  /** machine-learning's `IMMICH_PORT` default. */
+  machineLearning: 3003,
+  valkey: 6379,
+  postgres: 5432,
+} as const;
+
+/** HTTP health endpoints. */
+export const HEALTH_PATHS = {
+  /** Returns `{"res":"pong"}` once the API is up. */
+  server: '/api/server/ping',
+  machineLearning: '/ping',
+} as const;
+
+/** Paths inside the containers. */
+export const PATHS = {
+  /** Server media root since v1.136 (was /usr/src/app/upload). */
+  serverData: '/data',
+  /** Where the external photo library is mounted read-only (the reference deployment's path). */
+  photoLibrary: '/mnt/media/photos',
+  /** Folder holding the system config file named by IMMICH_CONFIG_FILE. */
+  serverConfigDir: '/config',
+  /** Model cache of machine learning (MACHINE_LEARNING_CACHE_FOLDER default). */
+  mlCache: '/cache',
+  valkeyData: '/data',
+  postgresData: '/var/lib/postgresql/data',
+} as const;
+
+/** File name of the Immich system config inside its Secret and mount. */
+export const IMMICH_CONFIG_KEY = 'immich-config.json';
+
+/** Keys of the database Secret, shared by the server and postgres. */
+export const DB_SECRET_KEYS = {
+  username: 'username',
+  password: 'password',
+  database: 'database',
+} as const;
+
+/** Fixed Kubernetes names: stateful objects and Secrets must never be renamed by a refactor. */
+export const NAMES = {
+  server: 'immich-server',
+  machineLearning: 'immich-machine-learning',
+  valkey: 'valkey',
+  postgres: 'immich-postgres',
+  postgresHeadless: 'immich-postgres-headless',
+  ingressRoute: 'immich',
+  dataPvc: 'immich-data',
+  mlCachePvc: 'immich-ml-cache',
+  valkeyPvc: 'valkey-data',
+  /** volumeClaimTemplate name; the PVC becomes `data-immich-postgres-0`. */
+  postgresVolumeClaim: 'data',
+  dbSecret: 'immich-db',
+  configSecret: 'immich-config',
+} as const;
+
+/** Value of `app.kubernetes.io/part-of` and the default `instance`. */
+export const PART_OF = 'immich';

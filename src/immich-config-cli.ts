@@ -1,0 +1,24 @@
+/**
+ * Prints the Immich system config file for `secrets.mode: existing`, with the OAuth client secret
+ * taken from IMMICH_OAUTH_CLIENT_SECRET, ready for `kubectl create secret ... --from-file`.
+ */
+import { buildApp } from './chart';
+import { ConfigError, loadConfig } from './config';
+import { renderImmichConfig } from './immich-config';
+
+try {
+  const config = loadConfig();
+  const clientSecret = process.env.IMMICH_OAUTH_CLIENT_SECRET;
+  if (config.oauth.enabled && !clientSecret) {
+    throw new ConfigError('environment', [
+      'IMMICH_OAUTH_CLIENT_SECRET: required to render the config file while oauth.enabled is true, got nothing',
+    ]);
+  }
+  const { chart } = buildApp(config);
+  process.stdout.write(
+    renderImmichConfig(config, { machineLearningUrl: chart.machineLearningUrl, oauthClientSecret: clientSecret ?? '' }),
+  );
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exitCode = 1;
+}

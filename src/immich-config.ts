@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import type { Config } from './config';
+
+/** What the rendered system config needs besides the configuration. */
+export interface ImmichConfigInputs {
+  /** URL of the machine-learning Service. */
+  readonly machineLearningUrl: string;
+  /** OAuth client secret; a placeholder where the real value lives outside the output. */
+  readonly oauthClientSecret: string;
+}
+
+/** Stands in for the client secret when the rendered file only feeds the rollout checksum. */
+export const CLIENT_SECRET_PLACEHOLDER = '<oauth client secret>';
+
+/**
+ * The Immich system config file (`IMMICH_CONFIG_FILE`). Immich ignores `OAUTH_*` environment
+ * variables; this file is the declarative way to configure OAuth. Keys left out take Immich's
+ * defaults.
+ * @see https://immich.app/docs/install/config-file
+ */
+export function renderImmichConfig(config: Config, inputs: ImmichConfigInputs): string {
+  const { oauth } = config;
+  const file = {
+    oauth: oauth.enabled
+      ? {
+          enabled: true,
+          issuerUrl: oauth.issuerUrl,
+          clientId: oauth.clientId,
+          clientSecret: inputs.oauthClientSecret,
+          scope: oauth.scope,
+          buttonText: oauth.buttonText,
+          autoRegister: oauth.autoRegister,
+          autoLaunch: oauth.autoLaunch,
+          tokenEndpointAuthMethod: oauth.tokenEndpointAuthMethod,
+          // v3 refuses a plain-http issuer unless told so; the key is left out otherwise.
+          ...(oauth.issuerUrl.startsWith('http:') ? { allowInsecureRequests: true } : {}),
+        }
+      : { enabled: false },
+    passwordLogin: { enabled: oauth.passwordLogin },
+    server: { externalDomain: `https://${config.host}` },
+    machineLearning: { enabled: true, urls: [inputs.machineLearningUrl] },
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Hex SHA-256 of a text, for pod-template annotations that roll pods on change. */
+export function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

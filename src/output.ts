@@ -1,0 +1,56 @@
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Chart, Yaml } from 'cdk8s';
+
+/** Apply order for `kubectl apply -f dist/`, which reads files by name. */
+const KIND_ORDER: Record<string, number> = {
+  Namespace: 0,
+  Secret: 1,
+  ConfigMap: 1,
+  PersistentVolumeClaim: 2,
+  Service: 3,
+  StatefulSet: 4,
+  Deployment: 4,
+  IngressRoute: 5,
+};
+
+/** A synthesized manifest and the file it is written to. */
+export interface Manifest {
+  readonly file: string;
+  readonly object: { apiVersion: string; kind: string; metadata: { name: string } } & Record<string, unknown>;
+}
+
+/**
+ * The chart's objects, one file each, named `<order>-<kind>-<name>.yaml` so that a plain
+ * `kubectl apply -f` creates the namespace and Secrets before the workloads.
+ */
+export function renderManifests(chart: Chart): Manifest[] {
+  return chart.toJson().map((object: Manifest['object']) => {
+    const order = KIND_ORDER[object.kind] ?? 9;
+    return { file: `${order}0-${object.kind.toLowerCase()}-${object.metadata.name}.yaml`, object };
+  });
+}
+
+/** Writes manifests into a fresh directory. */
+export function writeManifests(manifests: readonly Manifest[], dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const { file, object } of manifests) {
+    writeFileSync(join(dir, file), Yaml.stringify(object));
+  }
+}
+
+/**
+ * Replaces `target` with a copy of `staging` by renames, so that a failure at any point leaves
+ * either the old or the new output, never a mix.
+ */
+export function publish(staging: string, target: string): void {
+  const next = `${target}.next`;
+  const old = `${target}.old`;
+  rmSync(next, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+  cpSync(staging, next, { recursive: true });
+  if (existsSync(target)) renameSync(target, old);
+  renameSync(next, target);
+  rmSync(old, { recursive: true, force: true });
+}

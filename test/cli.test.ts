@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './support/synth';
+
+const MAIN = join(ROOT, 'build', 'main.js');
+
+/** Runs the bundled app as `npm run synth` does, in a scratch folder holding config/ and dist/. */
+function runSynth(cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+/** Every file of a folder with its bytes, to compare trees exactly. */
+function snapshotDir(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'base64')]));
+}
+
+let work: string;
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'immich-k8s-'));
+  cpSync(join(ROOT, 'config'), join(work, 'config'), { recursive: true });
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+test('synth writes one file per object into dist/ from the example configuration', () => {
+  const { status } = runSynth(work);
+  expect(status).toBe(0);
+  const files = readdirSync(join(work, 'dist'));
+  expect(files).toContain('00-namespace-immich.yaml');
+  expect(files).toContain('40-statefulset-immich-postgres.yaml');
+  expect(files).toContain('50-ingressroute-immich.yaml');
+});
+
+test('synth output matches the committed dist/', () => {
+  runSynth(work);
+  expect(snapshotDir(join(work, 'dist'))).toEqual(snapshotDir(join(ROOT, 'dist')));
+});
+
+test('synth is deterministic: two runs give byte-identical output', () => {
+  runSynth(work);
+  const first = snapshotDir(join(work, 'dist'));
+  runSynth(work);
+  expect(snapshotDir(join(work, 'dist'))).toEqual(first);
+});
+
+test('fails with exit code 1 and leaves the previous dist/ byte-identical on a bad configuration', () => {
+  runSynth(work);
+  const before = snapshotDir(join(work, 'dist'));
+  writeFileSync(join(work, 'bad.yaml'), 'domain: bad_domain\nstorage: { data: { size: 10 GB } }\n');
+  const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'bad.yaml' });
+  expect(status).toBe(1);
+  expect(stderr).toContain('domain: must be a lower-case DNS name like "example.com", got "bad_domain"');
+  expect(stderr).toContain('storage.data.size: must be a Kubernetes quantity');
+  expect(stderr).not.toContain('    at '); // a list of problems, not a stack trace
+  expect(snapshotDir(join(work, 'dist'))).toEqual(before);
+});
+
+test('fails and leaves dist/ untouched when inline secrets lack their values', () => {
+  runSynth(work);
+  const before = snapshotDir(join(work, 'dist'));
+  const { status, stderr } = runSynth(work, { IMMICH_SECRETS_MODE: 'inline' });
+  expect(status).toBe(1);
+  expect(stderr).toContain('IMMICH_DB_PASSWORD: required');
+  expect(snapshotDir(join(work, 'dist'))).toEqual(before);
+});
+
+test('fails when IMMICH_K8S_CONFIG names a missing file', () => {
+  const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'missing.yaml' });
+  expect(status).toBe(1);
+  expect(stderr).toContain('IMMICH_K8S_CONFIG: cannot read "missing.yaml" (ENOENT)');
+});
+
+test('inline mode writes the Secrets only when asked to', () => {
+  const env = { IMMICH_SECRETS_MODE: 'inline', IMMICH_DB_PASSWORD: 'pw-123', IMMICH_OAUTH_CLIENT_SECRET: 'cs-456' };
+  expect(runSynth(work, env).status).toBe(0);
+  const files = readdirSync(join(work, 'dist'));
+  expect(files).toEqual(expect.arrayContaining(['10-secret-immich-db.yaml', '10-secret-immich-config.yaml']));
+  expect(readFileSync(join(work, 'dist', '10-secret-immich-db.yaml'), 'utf8')).toContain('pw-123');
+});
+
+test('the committed dist/ holds no secret object', () => {
+  const files = readdirSync(join(ROOT, 'dist'));
+  expect(files.filter((f) => f.includes('-secret-'))).toEqual([]);
+  for (const f of files) {
+    expect(readFileSync(join(ROOT, 'dist', f), 'utf8')).not.toMatch(/^kind: Secret$/m);
+  }
+});

@@ -1,0 +1,221 @@
+import { DEFAULT_IMMICH_VERSION } from '../src/constants';
+import { parseConfig } from '../src/config';
+import { EXAMPLE_YAML, config, configError } from './support/synth';
+
+const MINIMAL = 'domain: example.com\noauth: { clientId: immich }\n';
+
+describe('defaults', () => {
+  test('a configuration with only domain and client id takes every documented default', () => {
+    const c = parseConfig(MINIMAL, {});
+    expect(c.namespace).toBe('immich');
+    expect(c.host).toBe('immich.example.com');
+    expect(c.immich.version).toBe(DEFAULT_IMMICH_VERSION);
+    expect(c.timezone).toBe('UTC');
+    expect(c.secrets.mode).toBe('existing');
+    expect(c.database).toEqual({ username: 'postgres', name: 'immich', storageType: 'SSD' });
+    expect(c.oauth.issuerUrl).toBe('https://auth.example.com/application/o/immich/');
+    expect(c.ingress).toEqual({ entryPoints: ['websecure'], tls: { certResolver: 'letsencrypt' } });
+    expect(c.library).toEqual({ source: 'none' });
+    expect(c.machineLearning.backend).toBe('cuda');
+    expect(c.machineLearning.gpu.count).toBe(1);
+    expect(c.storage.data.size).toBe('100Gi');
+  });
+
+  test('the default Immich version is a pinned release', () => {
+    expect(DEFAULT_IMMICH_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
+  });
+
+  test('the shipped example parses without any environment variable', () => {
+    expect(() => parseConfig(EXAMPLE_YAML, {})).not.toThrow();
+  });
+});
+
+describe('environment overrides', () => {
+  test('the reference deployment variables override their keys', () => {
+    const c = config(
+      {},
+      {
+        BASE_DOMAIN: 'photos.test',
+        IMMICH_VERSION: 'v3.1.0',
+        TZ: 'Europe/Berlin',
+        IMMICH_DB_USERNAME: 'immich',
+        IMMICH_DB_DATABASE_NAME: 'photos',
+        IMMICH_OAUTH_CLIENT_ID: 'from-env',
+      },
+    );
+    expect(c.domain).toBe('photos.test');
+    expect(c.host).toBe('immich.photos.test');
+    expect(c.immich.version).toBe('v3.1.0');
+    expect(c.timezone).toBe('Europe/Berlin');
+    expect(c.database.username).toBe('immich');
+    expect(c.database.name).toBe('photos');
+    expect(c.oauth.clientId).toBe('from-env');
+  });
+
+  test('IMMICH_SECRETS_MODE selects inline secrets read from the environment', () => {
+    const c = config({}, { IMMICH_SECRETS_MODE: 'inline', IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'cs' });
+    expect(c.secrets.mode).toBe('inline');
+    expect(c.secretValues).toEqual({ dbPassword: 'pw', oauthClientSecret: 'cs' });
+  });
+
+  test('secret values are ignored in existing mode', () => {
+    expect(config({}, { IMMICH_DB_PASSWORD: 'pw' }).secretValues).toBeUndefined();
+  });
+
+  test('an explicit host wins over the derived one', () => {
+    expect(config({ host: 'photos.example.org' }).host).toBe('photos.example.org');
+  });
+
+  test('floating tags are accepted with the explicit opt-in', () => {
+    expect(config({ immich: { version: 'release', allowFloatingTag: true } }).immich.version).toBe('release');
+  });
+});
+
+describe('bad input', () => {
+  test('fails when the YAML is malformed, naming the line', () => {
+    expect(configError('domain: [example.com\n')).toMatch(/test\.yaml: malformed YAML: .* at line \d+, column \d+/);
+  });
+
+  test('fails when a key is repeated', () => {
+    expect(configError('domain: a.com\ndomain: b.com\n')).toContain('Map keys must be unique');
+  });
+
+  test('fails when the file is not a mapping', () => {
+    expect(configError('- domain\n')).toContain('must be a YAML mapping of keys, got ["domain"]');
+  });
+
+  test('fails on an unknown top-level key, listing the allowed ones', () => {
+    expect(configError(`${MINIMAL}colour: blue\n`)).toContain(
+      'colour: unknown key; allowed keys here: namespace, domain, host,',
+    );
+  });
+
+  test('fails on an unknown nested key', () => {
+    expect(configError(`${MINIMAL}storage: { data: { sise: 1Gi } }\n`)).toContain(
+      'storage.data.sise: unknown key; allowed keys here: size, storageClass, got "sise"',
+    );
+  });
+
+  test('fails when domain is missing', () => {
+    expect(configError('oauth: { clientId: x }\n')).toContain('domain: required, got nothing');
+  });
+
+  test('fails on a domain that is not a DNS name', () => {
+    expect(configError('domain: photos_example\noauth: { clientId: x }\n')).toContain(
+      'domain: must be a lower-case DNS name like "example.com", got "photos_example"',
+    );
+  });
+
+  test('fails on a host that is not a DNS name', () => {
+    expect(configError(`${MINIMAL}host: "https://photos.example.com"\n`)).toContain(
+      'host: must be a lower-case DNS name like "photos.example.com", got "https://photos.example.com"',
+    );
+  });
+
+  test('fails on an unknown time zone, naming the environment variable', () => {
+    expect(configError(MINIMAL, { TZ: 'Mars/Olympus' })).toContain(
+      'TZ (timezone): must be an IANA time zone like "Europe/Berlin" or "UTC", got "Mars/Olympus"',
+    );
+  });
+
+  test('fails on a malformed version from IMMICH_VERSION', () => {
+    expect(configError(MINIMAL, { IMMICH_VERSION: '3.0' })).toContain(
+      `IMMICH_VERSION (immich.version): must be a release tag like "${DEFAULT_IMMICH_VERSION}", got "3.0"`,
+    );
+  });
+
+  test('fails on a floating tag without the opt-in', () => {
+    expect(configError(`${MINIMAL}immich: { version: latest }\n`)).toContain(
+      'immich.version: is a floating tag that lets server and machine learning drift apart',
+    );
+  });
+
+  test('fails on a release older than v2', () => {
+    expect(configError(`${MINIMAL}immich: { version: v1.135.0 }\n`)).toContain(
+      'immich.version: must be v2.0.0 or newer',
+    );
+  });
+
+  test('fails on a quantity with a space', () => {
+    expect(configError(`${MINIMAL}storage: { postgres: { size: 10 GB } }\n`)).toContain(
+      'storage.postgres.size: must be a Kubernetes quantity like "10Gi" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces), got "10 GB"',
+    );
+  });
+
+  test('fails on a resource quantity that is not a number', () => {
+    expect(configError(`${MINIMAL}resources: { server: { limits: { memory: lots } } }\n`)).toContain(
+      'resources.server.limits.memory: must be a Kubernetes quantity like "4Gi"',
+    );
+  });
+
+  test.each([
+    ['0', 'must be at least 1, got 0'],
+    ['1.5', 'must be a whole number, got 1.5'],
+    ['"two"', 'must be a whole number, got "two"'],
+  ])('fails when the GPU count is %s', (count, message) => {
+    expect(configError(`${MINIMAL}machineLearning: { gpu: { count: ${count} } }\n`)).toContain(
+      `machineLearning.gpu.count: ${message}`,
+    );
+  });
+
+  test('fails on an unknown machine-learning backend', () => {
+    expect(configError(`${MINIMAL}machineLearning: { backend: rocm }\n`)).toContain(
+      'machineLearning.backend: must be one of "cuda", "cpu", got "rocm"',
+    );
+  });
+
+  test('fails on an unknown secrets mode from IMMICH_SECRETS_MODE', () => {
+    expect(configError(MINIMAL, { IMMICH_SECRETS_MODE: 'vault' })).toContain(
+      'IMMICH_SECRETS_MODE (secrets.mode): must be one of "existing", "inline", got "vault"',
+    );
+  });
+
+  test('fails on an unknown library source', () => {
+    expect(configError(`${MINIMAL}library: { source: smb }\n`)).toContain(
+      'library.source: must have source "none", "pvc", "nfs" or "hostPath", got "smb"',
+    );
+  });
+
+  test('fails on an NFS library without a path', () => {
+    expect(configError(`${MINIMAL}library: { source: nfs, server: nas }\n`)).toContain('library.path: required');
+  });
+
+  test('fails when TLS names both a cert resolver and a secret', () => {
+    expect(configError(`${MINIMAL}ingress: { tls: { certResolver: le, secretName: tls } }\n`)).toContain(
+      'ingress.tls: set certResolver or secretName, not both',
+    );
+  });
+
+  test('fails when a toleration with operator Exists has a value', () => {
+    expect(
+      configError(
+        `${MINIMAL}machineLearning: { gpu: { tolerations: [{ key: gpu, operator: Exists, value: "true" }] } }\n`,
+      ),
+    ).toContain('machineLearning.gpu.tolerations.0: value is only allowed with operator "Equal"');
+  });
+
+  test('fails when OAuth is on without a client id', () => {
+    expect(configError('domain: example.com\n')).toContain(
+      'oauth.clientId: required while oauth.enabled is true; set it in the file or with IMMICH_OAUTH_CLIENT_ID',
+    );
+  });
+
+  test('fails when inline secrets are chosen without their values', () => {
+    const message = configError(`${MINIMAL}secrets: { mode: inline }\n`);
+    expect(message).toContain('IMMICH_DB_PASSWORD: required when secrets.mode is "inline", got nothing');
+    expect(message).toContain('IMMICH_OAUTH_CLIENT_SECRET: required when secrets.mode is "inline"');
+  });
+
+  test('lists every problem of a configuration in one message', () => {
+    const message = configError('domain: bad_domain\ntimezone: Nowhere\nstorage: { data: { size: big } }\n');
+    expect(message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(4);
+    expect(message).toMatch(/^Invalid configuration \(test\.yaml\):/);
+  });
+
+  test('never echoes a secret value in an error', () => {
+    const message = configError(`${MINIMAL}secrets: { mode: inline }\nextra: 1\n`, {
+      IMMICH_OAUTH_CLIENT_SECRET: 'sup3r-s3cret',
+    });
+    expect(message).not.toContain('sup3r-s3cret');
+  });
+});

@@ -1,0 +1,77 @@
+import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ImmichChart } from '../src/chart';
+import { Postgres } from '../src/components/postgres';
+import { Valkey } from '../src/components/valkey';
+import { renderManifests } from '../src/output';
+import { config, synth } from './support/synth';
+
+const kindNames = (manifests: ReturnType<typeof synth>) =>
+  manifests.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort();
+
+test('the example synthesizes exactly these objects, with stable names', () => {
+  expect(kindNames(synth())).toEqual([
+    'Deployment/immich-machine-learning',
+    'Deployment/immich-server',
+    'Deployment/valkey',
+    'IngressRoute/immich',
+    'Namespace/immich',
+    'PersistentVolumeClaim/immich-data',
+    'PersistentVolumeClaim/immich-ml-cache',
+    'PersistentVolumeClaim/valkey-data',
+    'Service/immich-machine-learning',
+    'Service/immich-postgres',
+    'Service/immich-postgres-headless',
+    'Service/immich-server',
+    'Service/valkey',
+    'StatefulSet/immich-postgres',
+  ]);
+});
+
+test('inline mode adds the Secrets immich-db and immich-config', () => {
+  const names = kindNames(
+    synth({ secrets: { mode: 'inline' } }, { IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'x' }),
+  );
+  expect(names).toEqual(expect.arrayContaining(['Secret/immich-config', 'Secret/immich-db']));
+});
+
+test('no object carries a construct-path label or a hash-suffixed name', () => {
+  for (const { object } of synth()) {
+    const text = JSON.stringify(object);
+    expect(text).not.toContain('cdk8s.io/metadata.addr');
+    expect(object.metadata.name).not.toMatch(/-[0-9a-f]{8}$/);
+  }
+});
+
+test('a chart with another construct id renders the same objects', () => {
+  const render = (id: string) => renderManifests(new ImmichChart(new App(), id, { config: config() }));
+  expect(render('renamed-chart')).toEqual(render('immich'));
+});
+
+test('stateful components keep names, selectors and claims wherever they sit in the construct tree', () => {
+  const props = { instance: 'immich', storage: { size: '5Gi' }, resources: config().resources.postgres };
+  const render = (path: string[]) => {
+    const chart = new Chart(new App(), 'chart');
+    let scope: Construct = chart;
+    for (const id of path) scope = new Construct(scope, id);
+    new Postgres(scope, 'db', { ...props, dbSecretName: 'immich-db', storageType: 'SSD' });
+    new Valkey(scope, 'queue', props);
+    return chart.toJson();
+  };
+  expect(render(['deeply', 'nested', 'refactor'])).toEqual(render([]));
+});
+
+test('every Service selects the pod template labels of a workload', () => {
+  const manifests = synth();
+  const templates = manifests
+    .filter((m) => ['Deployment', 'StatefulSet'].includes(m.object.kind))
+    .map((m) => (m.object as any).spec.template.metadata.labels as Record<string, string>);
+  for (const service of manifests.filter((m) => m.object.kind === 'Service')) {
+    const selector = (service.object as any).spec.selector as Record<string, string>;
+    const matches = templates.filter((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v));
+    expect({ service: service.object.metadata.name, matches: matches.length }).toEqual({
+      service: service.object.metadata.name,
+      matches: 1,
+    });
+  }
+});

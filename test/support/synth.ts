@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { buildApp } from '../../src/chart';
+import { type Config, parseConfig } from '../../src/config';
+import { type Manifest, renderManifests } from '../../src/output';
+
+/** Project root, for tests that read shipped files or run the bundled app. */
+export const ROOT = join(__dirname, '..', '..');
+
+/** The shipped example configuration as YAML text. */
+export const EXAMPLE_YAML = readFileSync(join(ROOT, 'config', 'example.yaml'), 'utf8');
+
+/** A Kubernetes object as plain JSON. */
+export type KubeObject = Manifest['object'] & { spec?: any; data?: any; stringData?: any };
+
+/** Parses a configuration: the example file, with `overrides` merged over it, plus environment. */
+export function config(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Config {
+  const example = parseYamlObject(EXAMPLE_YAML);
+  return parseConfig(stringify(deepMerge(example, overrides)), env, 'test');
+}
+
+/** Synthesizes the app for a configuration and returns every manifest. */
+export function synth(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Manifest[] {
+  return renderManifests(buildApp(config(overrides, env)).chart);
+}
+
+/** The single object of a kind and name; fails the test when there is not exactly one. */
+export function findOne(manifests: readonly Manifest[], kind: string, name: string): KubeObject {
+  const found = manifests.filter((m) => m.object.kind === kind && m.object.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
+  return found[0]!.object;
+}
+
+/** The first container of a workload's pod template. */
+export function mainContainer(workload: KubeObject): any {
+  return workload.spec.template.spec.containers[0];
+}
+
+/** A container's environment as name → value or `secret:<name>/<key>`. */
+export function envOf(container: any): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    env[e.name] = e.valueFrom?.secretKeyRef
+      ? `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`
+      : e.value;
+  }
+  return env;
+}
+
+/** Parses configuration YAML and returns the error message, or fails when it parses. */
+export function configError(yamlText: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(yamlText, env, 'test.yaml');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+function parseYamlObject(text: string): Record<string, unknown> {
+  return parse(text) as Record<string, unknown>;
+}
+
+const REPLACE = Symbol('replace');
+
+/** Marks an override that replaces the example's value instead of merging into it. */
+export function replace(value: unknown): Record<string, unknown> {
+  return { [REPLACE]: value };
+}
+
+/** Merges overrides into the example; `undefined` removes a key. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    if (value === undefined) delete out[key];
+    else if (isPlainObject(value) && REPLACE in value) out[key] = value[REPLACE];
+    else out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string | symbol, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

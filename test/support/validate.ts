@@ -1,0 +1,98 @@
+import ts from 'typescript';
+import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ROOT } from './synth';
+
+interface Validator {
+  /** Runtime JSON-schema validation of the package's model class; throws on the first failure. */
+  readonly model: new (data: any) => { validate(): void };
+  /** Module and interface whose TypeScript type rejects unknown fields at every depth. */
+  readonly module: string;
+  readonly type: string;
+}
+
+/** Validators installed from npm for each kind the app may emit; a new kind must be added here. */
+const VALIDATORS: Record<string, Validator> = {
+  'v1/Namespace': { model: Namespace, module: 'kubernetes-models/v1/Namespace', type: 'INamespace' },
+  'v1/Secret': { model: Secret, module: 'kubernetes-models/v1/Secret', type: 'ISecret' },
+  'v1/Service': { model: Service, module: 'kubernetes-models/v1/Service', type: 'IService' },
+  'v1/PersistentVolumeClaim': {
+    model: PersistentVolumeClaim,
+    module: 'kubernetes-models/v1/PersistentVolumeClaim',
+    type: 'IPersistentVolumeClaim',
+  },
+  'apps/v1/Deployment': { model: Deployment, module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
+  'apps/v1/StatefulSet': { model: StatefulSet, module: 'kubernetes-models/apps/v1/StatefulSet', type: 'IStatefulSet' },
+  'traefik.io/v1alpha1/IngressRoute': {
+    model: IngressRoute,
+    module: '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute',
+    type: 'IIngressRoute',
+  },
+};
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string } };
+
+function validatorFor(object: Obj): Validator | undefined {
+  return VALIDATORS[`${object.apiVersion}/${object.kind}`];
+}
+
+/** Schema problems found by the kubernetes-models validators (types, required fields, formats). */
+export function schemaProblems(objects: readonly Obj[]): string[] {
+  const problems: string[] = [];
+  for (const object of objects) {
+    const validator = validatorFor(object);
+    if (!validator) {
+      problems.push(`${object.kind}/${object.metadata.name}: no validator for ${object.apiVersion}/${object.kind}`);
+      continue;
+    }
+    try {
+      new validator.model(structuredClone(object)).validate();
+    } catch (err) {
+      problems.push(`${object.kind}/${object.metadata.name}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Fields the API would reject as unknown (strict field validation). The JSON schemas shipped by
+ * the model packages allow extra properties, so every object is compiled as an object literal of
+ * its model's TypeScript interface: excess-property checks flag any unknown field at any depth.
+ */
+export function unknownFieldProblems(objects: readonly Obj[]): string[] {
+  const known = objects.filter((o) => validatorFor(o));
+  const lines = known.map((object, i) => {
+    const v = validatorFor(object)!;
+    return `export const m${i}: import(${JSON.stringify(v.module)}).${v.type} = ${JSON.stringify(object)};`;
+  });
+  const fileName = `${ROOT}/test/__strict_check__.ts`;
+  const source = lines.join('\n');
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.readFile = (f) => (f === fileName ? source : readFile(f));
+  host.fileExists = (f) => f === fileName || fileExists(f);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (f, lang) => (f === fileName ? ts.createSourceFile(f, source, lang) : getSourceFile(f, lang));
+  const program = ts.createProgram([fileName], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+    const object = line >= 0 ? known[line] : undefined;
+    const where = object ? `${object.kind}/${object.metadata.name}` : 'objects';
+    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]}`;
+  });
+}
