@@ -91,3 +91,15 @@ test('the committed dist/ holds no secret object', () => {
     expect(readFileSync(join(ROOT, 'dist', f), 'utf8')).not.toMatch(/^kind: Secret$/m);
   }
 });
+
+test('a failed `cdk8s synth` leaves the committed dist/ byte-identical', () => {
+  const before = snapshotDir(join(ROOT, 'dist'));
+  const result = spawnSync('npx', ['cdk8s', 'synth'], {
+    cwd: ROOT,
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', IMMICH_VERSION: 'not-a-version' },
+    encoding: 'utf8',
+  });
+  expect(result.status).not.toBe(0);
+  expect(result.stderr).toContain('IMMICH_VERSION (immich.version): must be a release tag like');
+  expect(snapshotDir(join(ROOT, 'dist'))).toEqual(before);
+}, 60_000);
