@@ -15,13 +15,14 @@ const work = mkdtempSync(join(tmpdir(), 'immich-k8s-bench-'));
 cpSync(join(root, 'config'), join(work, 'config'), { recursive: true });
 
 const commands = {
-  synth: { args: [join(root, 'build', 'main.js')], cwd: work },
+  // A clean environment: variables such as TZ or IMMICH_VERSION would change the configuration.
+  synth: { args: [join(root, 'build', 'main.js')], cwd: work, env: { PATH: process.env.PATH } },
   'require(cdk8s-plus-28)': { args: ['-e', "require('cdk8s-plus-28')"], cwd: root },
 };
 
-function timeOnce({ args, cwd }) {
+function timeOnce({ args, cwd, env }) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stderr}`);
   return ms;

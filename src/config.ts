@@ -9,8 +9,27 @@ const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 1123 subdomain: one or more labels, as for StorageClass names. */
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** Kubernetes resource quantity, e.g. `500m`, `2Gi`, `1.5`. */
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+/** Kubernetes resource quantity without sign, e.g. `500m`, `2Gi`, `1.5`. */
+const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+/** Multipliers of the quantity suffixes. */
+const QUANTITY_UNITS: Record<string, number> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 /** Lower-case SQL identifier accepted by the postgres image's init scripts. */
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** A pinned Immich release tag. */
@@ -36,11 +55,16 @@ const text = (pattern: RegExp, message: string) => v.pipe(v.string('must be a st
 const dnsName = (example: string) => text(DNS_NAME, `must be a lower-case DNS name like "${example}"`);
 const dnsLabel = (example: string) => text(DNS_LABEL, `must be a lower-case DNS label like "${example}"`);
 const dnsSubdomain = (example: string) => text(DNS_SUBDOMAIN, `must be a lower-case DNS name like "${example}"`);
-const quantity = (example: string) =>
-  text(
-    QUANTITY,
-    `must be a Kubernetes quantity like "${example}" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces)`,
+const quantity = (example: string) => {
+  const message = `must be a Kubernetes quantity like "${example}" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces)`;
+  return v.pipe(
+    // YAML reads `cpu: 2` as a number; Kubernetes takes both.
+    v.union([v.string(), v.number()], message),
+    v.transform(String),
+    v.regex(QUANTITY, message),
+    v.check((q) => quantityValue(q) > 0, 'must be greater than zero'),
   );
+};
 const bool = () => v.boolean('must be true or false');
 const oneOf = <const T extends readonly string[]>(options: T) =>
   v.picklist(options, `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
@@ -52,12 +76,34 @@ const timezone = v.pipe(
 );
 
 const resources = (cpu: string, memory: string, memoryLimit: string) =>
-  section({
-    /** Scheduling requests. */
-    requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
-    /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
-    limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
-  });
+  v.optional(
+    v.pipe(
+      strict({
+        /** Scheduling requests. */
+        requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
+        /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
+        limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
+      }),
+      // The API accepts such a Deployment, but none of its pods could ever be created.
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const { requests, limits } = dataset.value;
+        for (const kind of ['cpu', 'memory'] as const) {
+          const limit = limits[kind];
+          if (limit === undefined || quantityValue(requests[kind]) <= quantityValue(limit)) continue;
+          addIssue({
+            message: `must not exceed the ${kind} limit "${limit}"`,
+            input: requests[kind],
+            path: [
+              { type: 'object', origin: 'value', input: dataset.value, key: 'requests', value: requests },
+              { type: 'object', origin: 'value', input: requests, key: kind, value: requests[kind] },
+            ],
+          });
+        }
+      }),
+    ),
+    {} as never,
+  );
 
 const volume = (size: string) =>
   section({
@@ -410,6 +456,13 @@ function setPath(root: Record<string, unknown>, path: readonly string[], value: 
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
+}
+
+/** A quantity's value in base units (bytes or cores), for comparisons. */
+function quantityValue(quantity: string): number {
+  const [, number = '', unit = ''] = QUANTITY.exec(quantity) ?? [];
+  const multiplier = QUANTITY_UNITS[unit] ?? 10 ** Number(unit.slice(1));
+  return Number(number) * multiplier;
 }
 
 function isTimeZone(value: string): boolean {

@@ -62,6 +62,12 @@ describe('environment overrides', () => {
     expect(config({}, { IMMICH_DB_PASSWORD: 'pw' }).secretValues).toBeUndefined();
   });
 
+  test('plain numbers are accepted as quantities, as Kubernetes does', () => {
+    const c = config({ resources: { server: { requests: { cpu: 1 }, limits: { cpu: 2 } } } });
+    expect(c.resources.server.requests.cpu).toBe('1');
+    expect(c.resources.server.limits.cpu).toBe('2');
+  });
+
   test('an explicit host wins over the derived one', () => {
     expect(config({ host: 'photos.example.org' }).host).toBe('photos.example.org');
   });
@@ -146,6 +152,20 @@ describe('bad input', () => {
     expect(configError(`${MINIMAL}resources: { server: { limits: { memory: lots } } }\n`)).toContain(
       'resources.server.limits.memory: must be a Kubernetes quantity like "4Gi"',
     );
+  });
+
+  test('fails when a request exceeds its limit, which would leave the pods uncreatable', () => {
+    const message = configError(
+      `${MINIMAL}resources: { server: { requests: { memory: 8Gi, cpu: 3 }, limits: { memory: 4Gi, cpu: 2500m } } }\n`,
+    );
+    expect(message).toContain('resources.server.requests.memory: must not exceed the memory limit "4Gi", got "8Gi"');
+    expect(message).toContain('resources.server.requests.cpu: must not exceed the cpu limit "2500m", got "3"');
+  });
+
+  test('fails on a zero or negative quantity', () => {
+    const message = configError(`${MINIMAL}storage: { valkey: { size: 0 }, data: { size: -1Gi } }\n`);
+    expect(message).toContain('storage.valkey.size: must be greater than zero, got "0"');
+    expect(message).toContain('storage.data.size: must be a Kubernetes quantity like "10Gi"');
   });
 
   test.each([
