@@ -1,4 +1,4 @@
-import { buildApp } from './src/chart';
+import { buildChart } from './src/chart';
 import { ConfigError, loadConfig } from './src/config';
 import { publish, renderManifests, writeManifests } from './src/output';
 
@@ -9,8 +9,7 @@ const STAGING = process.env.CDK8S_OUTDIR || 'build/manifests';
 
 try {
   const config = loadConfig();
-  const { chart } = buildApp(config);
-  writeManifests(renderManifests(chart), STAGING);
+  writeManifests(renderManifests(buildChart(config)), STAGING);
   publish(STAGING, DIST);
 } catch (err) {
   // A bad configuration is the user's to fix: print the list, not a stack trace.

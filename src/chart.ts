@@ -26,8 +26,8 @@ export class ImmichChart extends Chart {
   constructor(scope: Construct, id: string, props: ImmichChartProps) {
     const { config } = props;
     const instance = PART_OF;
-    const labels = commonLabels(instance);
-    super(scope, id, { namespace: config.namespace, labels, disableResourceNameHashes: true });
+    // Chart labels reach every object's metadata (not pod templates), so they are applied once here.
+    super(scope, id, { namespace: config.namespace, labels: commonLabels(instance), disableResourceNameHashes: true });
 
     const namespace = new k8s.KubeNamespace(this, 'namespace', { metadata: { name: config.namespace } });
     // The chart stamps its namespace on every object; a Namespace is cluster-scoped and must not carry one.
@@ -43,19 +43,17 @@ export class ImmichChart extends Chart {
       timezone: config.timezone,
     });
 
-    const machineLearningUrl = httpUrl(machineLearning.endpoint);
-    this.machineLearningUrl = machineLearningUrl;
-    const realSecret = config.secretValues?.oauthClientSecret;
+    this.machineLearningUrl = httpUrl(machineLearning.endpoint);
+    // In existing mode the real client secret lives only in the user's Secret.
     const immichConfig = renderImmichConfig(config, {
-      machineLearningUrl,
-      oauthClientSecret: realSecret ?? CLIENT_SECRET_PLACEHOLDER,
+      machineLearningUrl: this.machineLearningUrl,
+      oauthClientSecret: config.secretValues?.oauthClientSecret ?? CLIENT_SECRET_PLACEHOLDER,
     });
     const secrets = new ImmichSecrets(this, 'secrets', {
       mode: config.secrets.mode,
       database: config.database,
       values: config.secretValues,
       immichConfig,
-      labels,
     });
 
     const postgres = new Postgres(this, 'postgres', {
@@ -91,14 +89,11 @@ export class ImmichChart extends Chart {
       entryPoints: config.ingress.entryPoints,
       tls: config.ingress.tls,
       server: server.endpoint,
-      labels,
     });
   }
 }
 
-/** Builds the app for a configuration; nothing is written until the caller synthesizes. */
-export function buildApp(config: Config): { app: App; chart: ImmichChart } {
-  const app = new App();
-  const chart = new ImmichChart(app, 'immich', { config });
-  return { app, chart };
+/** Builds the chart for a configuration in a fresh app; nothing is written until the caller renders it. */
+export function buildChart(config: Config): ImmichChart {
+  return new ImmichChart(new App(), 'immich', { config });
 }

@@ -51,6 +51,32 @@ function section<const E extends v.ObjectEntries>(entries: E) {
   // Every key of a section is optional, so `{}` is a valid input; the cast tells the type system.
   return v.optional(strict(entries), {} as never);
 }
+/** Reports a problem at a key path below the section being checked. */
+type Report = (keys: readonly [string, ...string[]], input: unknown, message: string) => void;
+/** A section with a check across its keys, run once all of them are valid. */
+function checkedSection<const E extends v.ObjectEntries>(
+  entries: E,
+  check: (value: v.InferOutput<ReturnType<typeof strict<E>>>, report: Report) => void,
+) {
+  const checked = v.pipe(
+    strict(entries),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const root = dataset.value;
+      check(root, ([first, ...rest], input, message) => {
+        const item = (key: string): v.IssuePathItem => ({
+          type: 'object',
+          origin: 'value',
+          input: root,
+          key,
+          value: input,
+        });
+        addIssue({ message, input, path: [item(first), ...rest.map(item)] });
+      });
+    }),
+  );
+  return v.optional(checked, {} as never);
+}
 const text = (pattern: RegExp, message: string) => v.pipe(v.string('must be a string'), v.regex(pattern, message));
 const dnsName = (example: string) => text(DNS_NAME, `must be a lower-case DNS name like "${example}"`);
 const dnsLabel = (example: string) => text(DNS_LABEL, `must be a lower-case DNS label like "${example}"`);
@@ -76,33 +102,22 @@ const timezone = v.pipe(
 );
 
 const resources = (cpu: string, memory: string, memoryLimit: string) =>
-  v.optional(
-    v.pipe(
-      strict({
-        /** Scheduling requests. */
-        requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
-        /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
-        limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
-      }),
-      // The API accepts such a Deployment, but none of its pods could ever be created.
-      v.rawCheck(({ dataset, addIssue }) => {
-        if (!dataset.typed) return;
-        const { requests, limits } = dataset.value;
-        for (const kind of ['cpu', 'memory'] as const) {
-          const limit = limits[kind];
-          if (limit === undefined || quantityValue(requests[kind]) <= quantityValue(limit)) continue;
-          addIssue({
-            message: `must not exceed the ${kind} limit "${limit}"`,
-            input: requests[kind],
-            path: [
-              { type: 'object', origin: 'value', input: dataset.value, key: 'requests', value: requests },
-              { type: 'object', origin: 'value', input: requests, key: kind, value: requests[kind] },
-            ],
-          });
+  checkedSection(
+    {
+      /** Scheduling requests. */
+      requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
+      /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
+      limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
+    },
+    // The API accepts such a Deployment, but none of its pods could ever be created.
+    ({ requests, limits }, report) => {
+      for (const kind of ['cpu', 'memory'] as const) {
+        const limit = limits[kind];
+        if (limit !== undefined && quantityValue(requests[kind]) > quantityValue(limit)) {
+          report(['requests', kind], requests[kind], `must not exceed the ${kind} limit "${limit}"`);
         }
-      }),
-    ),
-    {} as never,
+      }
+    },
   );
 
 const volume = (size: string) =>
@@ -151,31 +166,19 @@ export const configSchema = strict({
   domain: dnsName('example.com'),
   /** Public host name. @default "immich.<domain>" */
   host: v.optional(dnsName('photos.example.com')),
-  immich: v.optional(
-    v.pipe(
-      strict({
-        /** Release of the server and machine-learning images (`IMMICH_VERSION`). */
-        version: v.optional(v.string('must be a string'), DEFAULT_IMMICH_VERSION),
-        /** Allow moving tags such as `release`; server and ML may then drift apart. @default false */
-        allowFloatingTag: v.optional(bool(), false),
-        /** `IMMICH_LOG_LEVEL`. @default "log" */
-        logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
-      }),
-      v.rawCheck(({ dataset, addIssue }) => {
-        if (!dataset.typed) return;
-        const problem = versionProblem(dataset.value.version, dataset.value.allowFloatingTag);
-        if (problem) {
-          addIssue({
-            message: problem,
-            input: dataset.value.version,
-            path: [
-              { type: 'object', origin: 'value', input: dataset.value, key: 'version', value: dataset.value.version },
-            ],
-          });
-        }
-      }),
-    ),
-    {} as never,
+  immich: checkedSection(
+    {
+      /** Release of the server and machine-learning images (`IMMICH_VERSION`). */
+      version: v.optional(v.string('must be a string'), DEFAULT_IMMICH_VERSION),
+      /** Allow moving tags such as `release`; server and ML may then drift apart. @default false */
+      allowFloatingTag: v.optional(bool(), false),
+      /** `IMMICH_LOG_LEVEL`. @default "log" */
+      logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+    },
+    ({ version, allowFloatingTag }, report) => {
+      const problem = versionProblem(version, allowFloatingTag);
+      if (problem) report(['version'], version, problem);
+    },
   ),
   /** Time zone of the containers (`TZ`). @default "UTC" */
   timezone: v.optional(timezone, 'UTC'),

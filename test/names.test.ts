@@ -35,6 +35,24 @@ test('inline mode adds the Secrets immich-db and immich-config', () => {
   expect(names).toEqual(expect.arrayContaining(['Secret/immich-config', 'Secret/immich-db']));
 });
 
+test('every object, Secrets and IngressRoute included, carries the standard labels', () => {
+  const manifests = synth(
+    { secrets: { mode: 'inline' } },
+    { IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'x' },
+  );
+  for (const { object } of manifests) {
+    expect({ object: `${object.kind}/${object.metadata.name}`, labels: (object.metadata as any).labels }).toMatchObject(
+      {
+        labels: {
+          'app.kubernetes.io/instance': 'immich',
+          'app.kubernetes.io/part-of': 'immich',
+          'app.kubernetes.io/managed-by': 'immich-k8s',
+        },
+      },
+    );
+  }
+});
+
 test('no object carries a construct-path label or a hash-suffixed name', () => {
   for (const { object } of synth()) {
     const text = JSON.stringify(object);

@@ -12,7 +12,6 @@ export interface ImmichIngressRouteProps {
   readonly tls: { readonly certResolver?: string; readonly secretName?: string };
   /** The server Service. */
   readonly server: Endpoint;
-  readonly labels: Record<string, string>;
 }
 
 /**
@@ -25,7 +24,7 @@ export class ImmichIngressRoute extends Construct {
     super(scope, id);
     const { certResolver, secretName } = props.tls;
     new IngressRoute(this, 'route', {
-      metadata: { name: NAMES.ingressRoute, labels: props.labels },
+      metadata: { name: NAMES.ingressRoute },
       spec: {
         entryPoints: [...props.entryPoints],
         routes: [

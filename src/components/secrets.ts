@@ -12,8 +12,6 @@ export interface ImmichSecretsProps {
   readonly values?: SecretValues;
   /** Rendered Immich system config, holding the OAuth client secret (inline mode). */
   readonly immichConfig: string;
-  /** Label set of the secrets. */
-  readonly labels: Record<string, string>;
 }
 
 /**
@@ -33,7 +31,7 @@ export class ImmichSecrets extends Construct {
     if (!props.values) throw new Error('inline secrets need values');
 
     new k8s.KubeSecret(this, 'db', {
-      metadata: { name: this.dbSecretName, labels: props.labels },
+      metadata: { name: this.dbSecretName },
       type: 'Opaque',
       stringData: {
         [DB_SECRET_KEYS.username]: props.database.username,
@@ -42,7 +40,7 @@ export class ImmichSecrets extends Construct {
       },
     });
     new k8s.KubeSecret(this, 'config', {
-      metadata: { name: this.configSecretName, labels: props.labels },
+      metadata: { name: this.configSecretName },
       type: 'Opaque',
       stringData: { [IMMICH_CONFIG_KEY]: props.immichConfig },
     });

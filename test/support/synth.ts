@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { buildApp } from '../../src/chart';
+import { buildChart } from '../../src/chart';
 import { type Config, parseConfig } from '../../src/config';
 import { type Manifest, renderManifests } from '../../src/output';
 
@@ -22,7 +22,7 @@ export function config(overrides: Record<string, unknown> = {}, env: NodeJS.Proc
 
 /** Synthesizes the app for a configuration and returns every manifest. */
 export function synth(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Manifest[] {
-  return renderManifests(buildApp(config(overrides, env)).chart);
+  return renderManifests(buildChart(config(overrides, env)));
 }
 
 /** The single object of a kind and name; fails the test when there is not exactly one. */
