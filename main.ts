@@ -1,6 +1,6 @@
-import { buildChart } from './src/chart';
+import { buildCharts } from './src/chart';
 import { ConfigError, loadConfig } from './src/config';
-import { publish, renderManifests, writeManifests } from './src/output';
+import { publish, renderCharts, writeManifests } from './src/output';
 
 /** Where the reviewed, committed manifests live. */
 const DIST = 'dist';
@@ -9,7 +9,7 @@ const STAGING = process.env.CDK8S_OUTDIR || 'build/manifests';
 
 try {
   const config = loadConfig();
-  writeManifests(renderManifests(buildChart(config)), STAGING);
+  writeManifests(renderCharts(buildCharts(config)), STAGING);
   publish(STAGING, DIST);
 } catch (err) {
   // A bad configuration is the user's to fix: print the list, not a stack trace.

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { parseDocument } from 'yaml';
 import { DEFAULT_IMMICH_VERSION, MIN_IMMICH_MAJOR } from './constants';
@@ -32,6 +33,19 @@ const QUANTITY_UNITS: Record<string, number> = {
 };
 /** Lower-case SQL identifier accepted by the postgres image's init scripts. */
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Go duration as used by operators, e.g. `1h`, `15m`, `1h30m`. */
+const DURATION = /^(\d+(h|m|s))+$/;
+/** Standard base64, as printed by `kubeseal --raw`. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Shortest plausible `kubeseal --raw` output (a 2048-bit sealed session key alone is 256 bytes). */
+const SEALED_MIN_LENGTH = 344;
+/** Label key: optional DNS prefix, then a name of at most 63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** Label value: empty or at most 63 alphanumerics with `-`, `_`, `.` inside. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Five-field cron expression as Immich's scheduler takes it, e.g. `0 02 * * *`. */
+const CRON = /^\S+( \S+){4}$/;
 /** A pinned Immich release tag. */
 const RELEASE_TAG = /^v(\d+)\.(\d+)\.(\d+)$/;
 /** Tags that move; allowed only with `immich.allowFloatingTag`. */
@@ -158,6 +172,47 @@ const library = v.variant(
   'must have source "none", "pvc", "nfs" or "hostPath"',
 );
 
+/** Pod Security Standards levels, weakest last. */
+export const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
+
+/** Ways of providing the Secrets; see `secrets.mode`. */
+export const SECRET_MODES = ['existing', 'inline', 'external-secrets', 'sealed-secrets'] as const;
+
+const remoteRef = strict({
+  /** Key of the entry in the secret store. */
+  key: v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')),
+  /** Property inside a structured entry (e.g. a JSON field). @default the whole entry */
+  property: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+});
+
+const sealedValue = v.pipe(
+  v.string('must be a string'),
+  v.regex(BASE64, 'must be the base64 output of "kubeseal --raw"'),
+  // A sealed value is far longer than any password; a short one is most likely the plaintext.
+  v.minLength(SEALED_MIN_LENGTH, `must be the output of "kubeseal --raw" (at least ${SEALED_MIN_LENGTH} characters)`),
+);
+
+const labelSelector = (example: string) =>
+  v.pipe(
+    v.record(
+      text(LABEL_KEY, 'must be a label key like "app.kubernetes.io/name"'),
+      text(LABEL_VALUE, 'must be a label value (letters, digits, "-", "_", "."; at most 63)'),
+      `must be a mapping of labels like { ${example} }`,
+    ),
+    v.check((labels) => Object.keys(labels).length > 0, 'must name at least one label'),
+  );
+
+const cidr = v.pipe(
+  v.string('must be a string'),
+  v.check(isCidr, 'must be an IPv4 or IPv6 CIDR like "10.0.0.0/8" or "::/0"'),
+);
+const port = v.pipe(
+  v.number('must be a port number'),
+  v.integer('must be a port number'),
+  v.minValue(1, 'must be between 1 and 65535'),
+  v.maxValue(65535, 'must be between 1 and 65535'),
+);
+
 /** The configuration schema: every key with its default. The README's reference mirrors it. */
 export const configSchema = strict({
   /** Namespace of every object. @default "immich" */
@@ -184,10 +239,34 @@ export const configSchema = strict({
   timezone: v.optional(timezone, 'UTC'),
   secrets: section({
     /**
-     * `existing`: reference Secrets created with kubectl; `inline`: synthesize them from the
-     * environment at synth time (`IMMICH_SECRETS_MODE`). @default "existing"
+     * Where the DB password and the OAuth client secret come from (`IMMICH_SECRETS_MODE`):
+     * `existing` Secrets created with kubectl; `inline` Secrets synthesized from the environment;
+     * `external-secrets` ExternalSecrets read from a secret store; `sealed-secrets` SealedSecrets
+     * holding kubeseal output. @default "existing"
      */
-    mode: v.optional(oneOf(['existing', 'inline'] as const), 'existing'),
+    mode: v.optional(oneOf(SECRET_MODES), 'existing'),
+    /** Used with `mode: external-secrets`. */
+    externalSecrets: section({
+      /** The SecretStore or ClusterSecretStore to read from; `name` is required in this mode. */
+      storeRef: section({
+        name: v.optional(dnsSubdomain('vault')),
+        /** @default "ClusterSecretStore" */
+        kind: v.optional(oneOf(['ClusterSecretStore', 'SecretStore'] as const), 'ClusterSecretStore'),
+      }),
+      /** How often the operator re-reads the store. @default "1h" */
+      refreshInterval: v.optional(text(DURATION, 'must be a duration like "1h" or "15m"'), '1h'),
+      /** Remote key (and optional property) of the database password; required in this mode. */
+      dbPassword: v.optional(remoteRef),
+      /** Remote key (and optional property) of the OAuth client secret; required while OAuth is on. */
+      oauthClientSecret: v.optional(remoteRef),
+    }),
+    /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
+    sealedSecrets: section({
+      /** The database password sealed for Secret `immich-db`; required in this mode. */
+      dbPassword: v.optional(sealedValue),
+      /** The OAuth client secret sealed for Secret `immich-config`; required while OAuth is on. */
+      oauthClientSecret: v.optional(sealedValue),
+    }),
   }),
   database: section({
     /** Database user (`IMMICH_DB_USERNAME`), written to the Secret in inline mode. @default "postgres" */
@@ -288,6 +367,91 @@ export const configSchema = strict({
     valkey: resources('50m', '64Mi', '512Mi'),
     postgres: resources('250m', '512Mi', '2Gi'),
   }),
+  backup: section({
+    /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
+    database: section({
+      /** @default true */
+      enabled: v.optional(bool(), true),
+      /** When to dump, in the server's time zone. @default "0 02 * * *" */
+      cronExpression: v.optional(text(CRON, 'must be a five-field cron expression like "0 02 * * *"'), '0 02 * * *'),
+      /** Dumps to keep. @default 14 */
+      keepLastAmount: v.optional(
+        v.pipe(
+          v.number('must be a whole number'),
+          v.integer('must be a whole number'),
+          v.minValue(1, 'must be at least 1'),
+        ),
+        14,
+      ),
+    }),
+  }),
+  podSecurity: section({
+    /**
+     * `pod-security.kubernetes.io/enforce` level of the namespace. `auto` picks the strongest level
+     * every pod meets: `restricted`, or `baseline` with an NFS library, `privileged` with a hostPath
+     * library. @default "auto"
+     */
+    enforce: v.optional(oneOf(['auto', ...PSS_LEVELS] as const), 'auto'),
+  }),
+  networkPolicy: section({
+    /** Default-deny NetworkPolicies plus the paths Immich needs. @default true */
+    enabled: v.optional(bool(), true),
+    /** Pods of the ingress controller allowed to reach the server. */
+    ingressController: section({
+      /** @default { kubernetes.io/metadata.name: traefik } */
+      namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: traefik'), {
+        'kubernetes.io/metadata.name': 'traefik',
+      }),
+      /** @default { app.kubernetes.io/name: traefik } */
+      podSelector: v.optional(labelSelector('app.kubernetes.io/name: traefik'), {
+        'app.kubernetes.io/name': 'traefik',
+      }),
+    }),
+    /** The cluster DNS pods every pod may query. */
+    dns: section({
+      /** @default { kubernetes.io/metadata.name: kube-system } */
+      namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: kube-system'), {
+        'kubernetes.io/metadata.name': 'kube-system',
+      }),
+      /** @default { k8s-app: kube-dns } */
+      podSelector: v.optional(labelSelector('k8s-app: kube-dns'), { 'k8s-app': 'kube-dns' }),
+    }),
+    /** Outbound HTTPS of the server: the OIDC issuer, the version check. */
+    serverEgress: section({
+      /** @default ["0.0.0.0/0", "::/0"] */
+      cidrs: v.optional(v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, 'must name at least one CIDR')), [
+        '0.0.0.0/0',
+        '::/0',
+      ]),
+      /** Ports besides the issuer's own. @default [443] */
+      ports: v.optional(v.array(port, 'must be a list'), [443]),
+    }),
+    /** Let machine learning download models over HTTPS from public addresses. @default true */
+    modelDownloads: v.optional(bool(), true),
+  }),
+  argocd: section({
+    /** Render an Argo CD Application into `dist/argocd/`. @default false */
+    enabled: v.optional(bool(), false),
+    /** Namespace Argo CD runs in. @default "argocd" */
+    namespace: v.optional(dnsLabel('argocd'), 'argocd'),
+    /** @default "immich" */
+    name: v.optional(dnsSubdomain('immich'), 'immich'),
+    /** @default "default" */
+    project: v.optional(dnsSubdomain('default'), 'default'),
+    /** Git repository holding the rendered `dist/`; required when enabled. */
+    repoURL: v.optional(
+      text(/^(https?:\/\/|ssh:\/\/|git@)\S+$/, 'must be a Git URL like "https://git.example.com/home/immich-k8s.git"'),
+    ),
+    /** @default "main" */
+    targetRevision: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')), 'main'),
+    /** Folder of the app manifests in the repository. @default "dist" */
+    path: v.optional(text(/^[^/\s][^\s]*$/, 'must be a relative path like "dist"'), 'dist'),
+    /** API server of the target cluster. @default "https://kubernetes.default.svc" */
+    server: v.optional(
+      text(/^https:\/\/\S+$/, 'must be an https URL like "https://kubernetes.default.svc"'),
+      'https://kubernetes.default.svc',
+    ),
+  }),
 });
 
 type Parsed = v.InferOutput<typeof configSchema>;
@@ -298,6 +462,12 @@ export type Resources = Parsed['resources']['server'];
 export type VolumeConfig = Parsed['storage']['data'];
 /** Source of the read-only photo library. */
 export type LibraryConfig = Parsed['library'];
+/** Database user and database name. */
+export type DatabaseIdentity = Pick<Parsed['database'], 'username' | 'name'>;
+/** A Pod Security Standards level. */
+export type PssLevel = (typeof PSS_LEVELS)[number];
+/** One of `secrets.mode`. */
+export type SecretMode = (typeof SECRET_MODES)[number];
 
 /** Secret values, read from the environment only in inline mode; never from a file. */
 export interface SecretValues {
@@ -306,9 +476,11 @@ export interface SecretValues {
 }
 
 /** The validated configuration with derived defaults resolved. */
-export type Config = Omit<Parsed, 'host' | 'oauth'> & {
+export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity'> & {
   readonly host: string;
   readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
+  /** `auto` resolved to a level. */
+  readonly podSecurity: { readonly enforce: PssLevel };
   /** Present only in inline mode. */
   readonly secretValues?: SecretValues;
 };
@@ -374,7 +546,12 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
     const key = keys.join('.') || '(root)';
     const envName = fromEnv.get(key);
     const label = envName ? `${envName} (${key})` : key;
-    const got = issue.expected === 'never' ? `"${keys.at(-1)}"` : describe(issue.input);
+    const got =
+      issue.expected === 'never'
+        ? `"${keys.at(-1)}"`
+        : key.startsWith('secrets.sealedSecrets.')
+          ? redacted(issue.input)
+          : describe(issue.input);
     problems.push(`${label}: ${issue.message}, got ${got}`);
   }
   // Checks across keys and the environment, run on what parsed so far so one run lists everything.
@@ -396,6 +573,18 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
       'IMMICH_OAUTH_CLIENT_SECRET: required when secrets.mode is "inline" and oauth.enabled is true, got nothing',
     );
   }
+  problems.push(...secretSourceProblems(partial, oauthOn));
+  if (partial.argocd?.enabled && !partial.argocd.repoURL) {
+    problems.push('argocd.repoURL: required while argocd.enabled is true, got nothing');
+  }
+  const librarySource = partial.library?.source;
+  const podLevel = librarySource ? podSecurityLevel({ source: librarySource }) : undefined;
+  const enforce = partial.podSecurity?.enforce;
+  if (podLevel && enforce && enforce !== 'auto' && PSS_LEVELS.indexOf(enforce) < PSS_LEVELS.indexOf(podLevel)) {
+    problems.push(
+      `podSecurity.enforce: "${enforce}" would reject the immich-server pod, whose library.source "${librarySource}" needs "${podLevel}"; use "${podLevel}", "auto" or another library source, got "${enforce}"`,
+    );
+  }
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const parsed = result.output;
@@ -408,8 +597,45 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
       ...parsed.oauth,
       issuerUrl: parsed.oauth.issuerUrl ?? `https://auth.${parsed.domain}/application/o/immich/`,
     },
+    podSecurity: {
+      enforce: parsed.podSecurity.enforce === 'auto' ? podSecurityLevel(parsed.library) : parsed.podSecurity.enforce,
+    },
     ...(secretValues ? { secretValues } : {}),
   };
+}
+
+/**
+ * The strongest Pod Security Standard all pods meet. Only the photo library varies: an inline NFS
+ * volume is not in the restricted list of volume types, a hostPath volume is not even baseline.
+ */
+export function podSecurityLevel(library: { readonly source: LibraryConfig['source'] }): PssLevel {
+  if (library.source === 'hostPath') return 'privileged';
+  return library.source === 'nfs' ? 'baseline' : 'restricted';
+}
+
+/** Keys the chosen secrets mode needs but the configuration lacks. */
+function secretSourceProblems(partial: DeepPartial<Parsed>, oauthOn: boolean): string[] {
+  const mode = partial.secrets?.mode;
+  const missing = (key: string, when: string) => `${key}: required when ${when}, got nothing`;
+  const problems: string[] = [];
+  if (mode === 'external-secrets') {
+    const external = partial.secrets?.externalSecrets;
+    const when = 'secrets.mode is "external-secrets"';
+    if (!external?.storeRef?.name) problems.push(missing('secrets.externalSecrets.storeRef.name', when));
+    if (!external?.dbPassword) problems.push(missing('secrets.externalSecrets.dbPassword', when));
+    if (oauthOn && !external?.oauthClientSecret) {
+      problems.push(missing('secrets.externalSecrets.oauthClientSecret', `${when} and oauth.enabled is true`));
+    }
+  }
+  if (mode === 'sealed-secrets') {
+    const sealed = partial.secrets?.sealedSecrets;
+    const when = 'secrets.mode is "sealed-secrets"';
+    if (!sealed?.dbPassword) problems.push(missing('secrets.sealedSecrets.dbPassword', when));
+    if (oauthOn && !sealed?.oauthClientSecret) {
+      problems.push(missing('secrets.sealedSecrets.oauthClientSecret', `${when} and oauth.enabled is true`));
+    }
+  }
+  return problems;
 }
 
 /**
@@ -445,6 +671,11 @@ function versionProblem(version: string, allowFloatingTag: boolean): string | un
   return `must be a release tag like "${DEFAULT_IMMICH_VERSION}"`;
 }
 
+/** Describes a possibly secret value without showing it. */
+function redacted(value: unknown): string {
+  return typeof value === 'string' ? `a ${value.length}-character value (not shown)` : describe(value);
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
@@ -466,6 +697,13 @@ function quantityValue(quantity: string): number {
   const [, number = '', unit = ''] = QUANTITY.exec(quantity) ?? [];
   const multiplier = QUANTITY_UNITS[unit] ?? 10 ** Number(unit.slice(1));
   return Number(number) * multiplier;
+}
+
+function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  if (prefix === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  const family = isIP(address);
+  return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function isTimeZone(value: string): boolean {

@@ -59,11 +59,9 @@ export const PATHS = {
 /** File name of the Immich system config inside its Secret and mount. */
 export const IMMICH_CONFIG_KEY = 'immich-config.json';
 
-/** Keys of the database Secret, shared by the server and postgres. */
+/** Keys of the database Secret, shared by the server and postgres; user and database name are not secret. */
 export const DB_SECRET_KEYS = {
-  username: 'username',
   password: 'password',
-  database: 'database',
 } as const;
 
 /** Fixed Kubernetes names: stateful objects and Secrets must never be renamed by a refactor. */
@@ -80,6 +78,7 @@ export const NAMES = {
   /** volumeClaimTemplate name; the PVC becomes `data-immich-postgres-0`. */
   postgresVolumeClaim: 'data',
   dbSecret: 'immich-db',
+  /** The Immich config file: a Secret when it holds the OAuth client secret, else a ConfigMap. */
   configSecret: 'immich-config',
 } as const;
 

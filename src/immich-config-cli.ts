@@ -2,7 +2,7 @@
  * Prints the Immich system config file for `secrets.mode: existing`, with the OAuth client secret
  * taken from IMMICH_OAUTH_CLIENT_SECRET, ready for `kubectl create secret ... --from-file`.
  */
-import { buildChart } from './chart';
+import { buildCharts } from './chart';
 import { ConfigError, loadConfig } from './config';
 import { renderImmichConfig } from './immich-config';
 
@@ -14,7 +14,7 @@ try {
       'IMMICH_OAUTH_CLIENT_SECRET: required to render the config file while oauth.enabled is true, got nothing',
     ]);
   }
-  const chart = buildChart(config);
+  const chart = buildCharts(config).app;
   process.stdout.write(
     renderImmichConfig(config, { machineLearningUrl: chart.machineLearningUrl, oauthClientSecret: clientSecret ?? '' }),
   );

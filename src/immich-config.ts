@@ -39,8 +39,25 @@ export function renderImmichConfig(config: Config, inputs: ImmichConfigInputs): 
     passwordLogin: { enabled: oauth.passwordLogin },
     server: { externalDomain: `https://${config.host}` },
     machineLearning: { enabled: true, urls: [inputs.machineLearningUrl] },
+    backup: { database: config.backup.database },
   };
   return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/**
+ * The config file as a Go template for the secret operators (External Secrets, Sealed Secrets),
+ * which insert the client secret from their decrypted key `secretKey` at sync time.
+ */
+export function renderImmichConfigTemplate(config: Config, machineLearningUrl: string, secretKey: string): string {
+  const marker = `"${CLIENT_SECRET_PLACEHOLDER}"`;
+  // Pretty-printed JSON opens a brace only at a line end, so "{{" can only come from a string value;
+  // "\u007b" is the same character to a JSON reader and no action delimiter to Go templates.
+  const json = renderImmichConfig(config, {
+    machineLearningUrl,
+    oauthClientSecret: CLIENT_SECRET_PLACEHOLDER,
+  }).replaceAll('{{', '{\\u007b');
+  // toJson quotes and escapes the secret, so any character in it keeps the file valid JSON.
+  return json.replace(marker, () => `{{ index . ${JSON.stringify(secretKey)} | toJson }}`);
 }
 
 /** Hex SHA-256 of a text, for pod-template annotations that roll pods on change. */

@@ -1,12 +1,20 @@
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Chart, Yaml } from 'cdk8s';
+import type { ImmichCharts } from './chart';
+
+/** Folder of the Argo CD Application below the output, outside the app's own (flat) folder. */
+export const ARGOCD_FOLDER = 'argocd';
 
 /** Apply order for `kubectl apply -f dist/`, which reads files by name. */
 const KIND_ORDER: Record<string, number> = {
   Namespace: 0,
+  ServiceAccount: 1,
+  NetworkPolicy: 1,
   Secret: 1,
   ConfigMap: 1,
+  ExternalSecret: 1,
+  SealedSecret: 1,
   PersistentVolumeClaim: 2,
   Service: 3,
   StatefulSet: 4,
@@ -24,11 +32,17 @@ export interface Manifest {
  * The chart's objects, one file each, named `<order>-<kind>-<name>.yaml` so that a plain
  * `kubectl apply -f` creates the namespace and Secrets before the workloads.
  */
-export function renderManifests(chart: Chart): Manifest[] {
+export function renderManifests(chart: Chart, folder?: string): Manifest[] {
   return chart.toJson().map((object: Manifest['object']) => {
     const order = KIND_ORDER[object.kind] ?? 9;
-    return { file: `${order}0-${object.kind.toLowerCase()}-${object.metadata.name}.yaml`, object };
+    const file = `${order}0-${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
+    return { file: folder ? join(folder, file) : file, object };
   });
+}
+
+/** Every manifest of the charts: the app's at the top, the Argo CD Application in its folder. */
+export function renderCharts(charts: ImmichCharts): Manifest[] {
+  return [...renderManifests(charts.app), ...(charts.argocd ? renderManifests(charts.argocd, ARGOCD_FOLDER) : [])];
 }
 
 /** Writes manifests into a fresh directory. */
@@ -36,6 +50,7 @@ export function writeManifests(manifests: readonly Manifest[], dir: string): voi
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const { file, object } of manifests) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), Yaml.stringify(object));
   }
 }

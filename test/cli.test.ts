@@ -2,24 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { filesBelow, runSynth, snapshotDir } from './support/files';
 import { ROOT } from './support/synth';
-
-const MAIN = join(ROOT, 'build', 'main.js');
-
-/** Runs the bundled app as `npm run synth` does, in a scratch folder holding config/ and dist/. */
-function runSynth(cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH, ...env },
-    encoding: 'utf8',
-  });
-  return { status: result.status, stderr: result.stderr };
-}
-
-/** Every file of a folder with its bytes, to compare trees exactly. */
-function snapshotDir(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'base64')]));
-}
 
 let work: string;
 beforeEach(() => {
@@ -85,7 +69,7 @@ test('inline mode writes the Secrets only when asked to', () => {
 });
 
 test('the committed dist/ holds no secret object', () => {
-  const files = readdirSync(join(ROOT, 'dist'));
+  const files = filesBelow(join(ROOT, 'dist'));
   expect(files.filter((f) => f.includes('-secret-'))).toEqual([]);
   for (const f of files) {
     expect(readFileSync(join(ROOT, 'dist', f), 'utf8')).not.toMatch(/^kind: Secret$/m);

@@ -186,7 +186,7 @@ describe('bad input', () => {
 
   test('fails on an unknown secrets mode from IMMICH_SECRETS_MODE', () => {
     expect(configError(MINIMAL, { IMMICH_SECRETS_MODE: 'vault' })).toContain(
-      'IMMICH_SECRETS_MODE (secrets.mode): must be one of "existing", "inline", got "vault"',
+      'IMMICH_SECRETS_MODE (secrets.mode): must be one of "existing", "inline", "external-secrets", "sealed-secrets", got "vault"',
     );
   });
 

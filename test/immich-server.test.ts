@@ -85,10 +85,16 @@ describe('immich-server', () => {
     expect(env.IMMICH_MACHINE_LEARNING_URL).toBe('http://immich-machine-learning:3003');
   });
 
-  test('server reads database credentials from the immich-db Secret', () => {
-    expect(env.DB_USERNAME).toBe('secret:immich-db/username');
+  test('server reads the database password from the immich-db Secret', () => {
     expect(env.DB_PASSWORD).toBe('secret:immich-db/password');
-    expect(env.DB_DATABASE_NAME).toBe('secret:immich-db/database');
+  });
+
+  test('server database user and name follow the database config and its variables', () => {
+    expect(env).toMatchObject({ DB_USERNAME: 'postgres', DB_DATABASE_NAME: 'immich' });
+    const other = envOf(
+      mainContainer(server({ database: { username: 'immich_user' } }, { IMMICH_DB_DATABASE_NAME: 'photos' })),
+    );
+    expect(other).toMatchObject({ DB_USERNAME: 'immich_user', DB_DATABASE_NAME: 'photos' });
   });
 
   test('server TZ follows the timezone config', () => {

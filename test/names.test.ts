@@ -4,35 +4,56 @@ import { ImmichChart } from '../src/chart';
 import { Postgres } from '../src/components/postgres';
 import { Valkey } from '../src/components/valkey';
 import { renderManifests } from '../src/output';
-import { config, synth } from './support/synth';
+import type { SecretMode } from '../src/config';
+import { MODES } from './support/modes';
+import { config, findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
   manifests.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort();
 
-test('the example synthesizes exactly these objects, with stable names', () => {
-  expect(kindNames(synth())).toEqual([
-    'Deployment/immich-machine-learning',
-    'Deployment/immich-server',
-    'Deployment/valkey',
-    'IngressRoute/immich',
-    'Namespace/immich',
-    'PersistentVolumeClaim/immich-data',
-    'PersistentVolumeClaim/immich-ml-cache',
-    'PersistentVolumeClaim/valkey-data',
-    'Service/immich-machine-learning',
-    'Service/immich-postgres',
-    'Service/immich-postgres-headless',
-    'Service/immich-server',
-    'Service/valkey',
-    'StatefulSet/immich-postgres',
-  ]);
+/** Every object of every secrets mode, by kind and name: a change here renames or drops user data. */
+const COMMON = [
+  'Application/immich',
+  'Deployment/immich-machine-learning',
+  'Deployment/immich-server',
+  'Deployment/valkey',
+  'IngressRoute/immich',
+  'Namespace/immich',
+  'NetworkPolicy/allow-dns',
+  'NetworkPolicy/default-deny',
+  'NetworkPolicy/immich-machine-learning',
+  'NetworkPolicy/immich-postgres',
+  'NetworkPolicy/immich-server',
+  'NetworkPolicy/valkey',
+  'PersistentVolumeClaim/immich-data',
+  'PersistentVolumeClaim/immich-ml-cache',
+  'PersistentVolumeClaim/valkey-data',
+  'Service/immich-machine-learning',
+  'Service/immich-postgres',
+  'Service/immich-postgres-headless',
+  'Service/immich-server',
+  'Service/valkey',
+  'ServiceAccount/immich-machine-learning',
+  'ServiceAccount/immich-postgres',
+  'ServiceAccount/immich-server',
+  'ServiceAccount/valkey',
+  'StatefulSet/immich-postgres',
+];
+const BY_MODE: Record<SecretMode, string[]> = {
+  existing: [],
+  inline: ['Secret/immich-config', 'Secret/immich-db'],
+  'external-secrets': ['ExternalSecret/immich-config', 'ExternalSecret/immich-db'],
+  'sealed-secrets': ['SealedSecret/immich-config', 'SealedSecret/immich-db'],
+};
+
+test.each(Object.keys(MODES) as SecretMode[])('secrets mode %s synthesizes exactly the locked objects', (mode) => {
+  const { overrides, env } = MODES[mode];
+  expect(kindNames(synth(overrides, env))).toEqual([...COMMON, ...BY_MODE[mode]].sort());
 });
 
-test('inline mode adds the Secrets immich-db and immich-config', () => {
-  const names = kindNames(
-    synth({ secrets: { mode: 'inline' } }, { IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'x' }),
-  );
-  expect(names).toEqual(expect.arrayContaining(['Secret/immich-config', 'Secret/immich-db']));
+test('the postgres claim template keeps the name data (PVC data-immich-postgres-0)', () => {
+  const statefulSet = findOne(synth(), 'StatefulSet', 'immich-postgres');
+  expect(statefulSet.spec.volumeClaimTemplates.map((t: any) => t.metadata.name)).toEqual(['data']);
 });
 
 test('every object, Secrets and IngressRoute included, carries the standard labels', () => {
@@ -72,7 +93,7 @@ test('stateful components keep names, selectors and claims wherever they sit in 
     const chart = new Chart(new App(), 'chart');
     let scope: Construct = chart;
     for (const id of path) scope = new Construct(scope, id);
-    new Postgres(scope, 'db', { ...props, dbSecretName: 'immich-db', storageType: 'SSD' });
+    new Postgres(scope, 'db', { ...props, database: config().database, dbSecretName: 'immich-db', storageType: 'SSD' });
     new Valkey(scope, 'queue', props);
     return chart.toJson();
   };

@@ -65,10 +65,14 @@ describe('postgres', () => {
     );
   });
 
-  test('postgres reads its credentials from the immich-db Secret', () => {
-    expect(env.POSTGRES_USER).toBe('secret:immich-db/username');
+  test('postgres reads its password from the immich-db Secret', () => {
     expect(env.POSTGRES_PASSWORD).toBe('secret:immich-db/password');
-    expect(env.POSTGRES_DB).toBe('secret:immich-db/database');
+  });
+
+  test('postgres creates the same user and database the server connects with', () => {
+    expect(env).toMatchObject({ POSTGRES_USER: 'postgres', POSTGRES_DB: 'immich' });
+    const server = envOf(mainContainer(findOne(synth(), 'Deployment', 'immich-server')));
+    expect([server.DB_USERNAME, server.DB_DATABASE_NAME]).toEqual([env.POSTGRES_USER, env.POSTGRES_DB]);
   });
 
   test('postgres initializes the cluster with data checksums', () => {

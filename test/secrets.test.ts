@@ -7,8 +7,6 @@ const SECRETS = { IMMICH_DB_PASSWORD: 'db-pa55-word', IMMICH_OAUTH_CLIENT_SECRET
 const INLINE = { secrets: { mode: 'inline' } };
 
 const text = (manifests: readonly Manifest[]) => manifests.map((m) => Yaml.stringify(m.object)).join('---\n');
-const dbSecret = (overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
-  findOne(synth({ ...INLINE, ...overrides }, { ...SECRETS, ...env }), 'Secret', 'immich-db').stringData;
 const immichConfig = (manifests: readonly Manifest[]): any =>
   JSON.parse(findOne(manifests, 'Secret', 'immich-config').stringData['immich-config.json'] as string);
 const configChecksum = (manifests: readonly Manifest[]): string =>
@@ -35,23 +33,9 @@ describe('secrets mode inline', () => {
   const db = findOne(manifests, 'Secret', 'immich-db');
   const file = immichConfig(manifests);
 
-  test('inline immich-db Secret holds username, password and database', () => {
+  test('inline immich-db Secret holds only the password', () => {
     expect(db.type).toBe('Opaque');
-    expect(db.stringData).toEqual({ username: 'postgres', password: 'db-pa55-word', database: 'immich' });
-  });
-
-  test('inline immich-db username and database follow the database config', () => {
-    expect(dbSecret({ database: { username: 'immich_user', name: 'photos' } })).toMatchObject({
-      username: 'immich_user',
-      database: 'photos',
-    });
-  });
-
-  test('inline immich-db username and database follow IMMICH_DB_USERNAME and IMMICH_DB_DATABASE_NAME', () => {
-    expect(dbSecret({}, { IMMICH_DB_USERNAME: 'app', IMMICH_DB_DATABASE_NAME: 'gallery' })).toMatchObject({
-      username: 'app',
-      database: 'gallery',
-    });
+    expect(db.stringData).toEqual({ password: 'db-pa55-word' });
   });
 
   test('IMMICH_SECRETS_MODE=inline selects inline mode', () => {
@@ -111,9 +95,27 @@ describe('secrets mode inline', () => {
     expect(http.oauth.allowInsecureRequests).toBe(true);
   });
 
-  test('disabled OAuth renders oauth.enabled false without a client secret', () => {
+  test('disabled OAuth renders oauth.enabled false into a ConfigMap, with no config Secret', () => {
     const out = synth({ ...INLINE, oauth: { enabled: false } }, { IMMICH_DB_PASSWORD: 'db-pa55-word' });
-    expect(immichConfig(out).oauth).toEqual({ enabled: false });
+    const file = JSON.parse(findOne(out, 'ConfigMap', 'immich-config').data['immich-config.json'] as string);
+    expect(file.oauth).toEqual({ enabled: false });
+    expect(out.filter((m) => m.object.kind === 'Secret').map((m) => m.object.metadata.name)).toEqual(['immich-db']);
+  });
+
+  test('immich config turns on the nightly database dump, keeping 14', () => {
+    expect(file.backup.database).toEqual({ enabled: true, cronExpression: '0 02 * * *', keepLastAmount: 14 });
+  });
+
+  test('immich config backup follows backup.database', () => {
+    const out = synth(
+      { ...INLINE, backup: { database: { cronExpression: '30 3 * * 0', keepLastAmount: 4 } } },
+      SECRETS,
+    );
+    expect(immichConfig(out).backup.database).toEqual({
+      enabled: true,
+      cronExpression: '30 3 * * 0',
+      keepLastAmount: 4,
+    });
   });
 });
 

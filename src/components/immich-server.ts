@@ -1,18 +1,19 @@
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-28';
-import type { LibraryConfig, Resources, VolumeConfig } from '../config';
+import { type k8s } from 'cdk8s-plus-28';
+import type { DatabaseIdentity, LibraryConfig, Resources, VolumeConfig } from '../config';
+import type { ConfigFileSource } from './secrets';
 import { DB_SECRET_KEYS, HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS } from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
   type Endpoint,
-  claimSpec,
   httpProbe,
   httpUrl,
   resourceRequirements,
   scratchVolume,
   secretEnv,
 } from '../lib/pod';
-import { componentIdentity, componentService, singletonDeployment } from '../lib/workload';
+import { SYNC_WAVES } from '../lib/argocd';
+import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
 
 /** Non-root identity (`node` in the image); it must own the upload volume. */
 const SERVER_UID = 1000;
@@ -29,10 +30,12 @@ export interface ImmichServerProps {
   readonly postgres: Endpoint;
   readonly valkey: Endpoint;
   readonly machineLearning: Endpoint;
-  /** Secret with the `username`, `password` and `database` keys. */
+  /** Database user and name. */
+  readonly database: DatabaseIdentity;
+  /** Secret with the `password` key. */
   readonly dbSecretName: string;
-  /** Secret holding the system config file under `immich-config.json`. */
-  readonly configSecretName: string;
+  /** Secret or ConfigMap holding the system config file under `immich-config.json`. */
+  readonly configFile: ConfigFileSource;
   /** Hash of the config file; a change rolls the pod because Immich reads it only at start. */
   readonly configChecksum: string;
   /** Upload volume mounted at /data. */
@@ -52,13 +55,10 @@ export class ImmichServer extends Construct {
 
   constructor(scope: Construct, id: string, props: ImmichServerProps) {
     super(scope, id);
-    const identity = componentIdentity(NAMES.server, 'server', props.instance);
+    const identity = componentIdentity(NAMES.server, 'server', props.instance, SYNC_WAVES.server);
     const library = libraryVolume(props.library);
 
-    new k8s.KubePersistentVolumeClaim(this, 'data', {
-      metadata: { name: NAMES.dataPvc, labels: identity.labels },
-      spec: claimSpec(props.storage),
-    });
+    persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
     componentService(this, 'service', identity, { name: 'http', port: PORTS.server });
 
     singletonDeployment(this, identity, {
@@ -74,9 +74,9 @@ export class ImmichServer extends Construct {
           env: [
             { name: 'DB_HOSTNAME', value: props.postgres.host },
             { name: 'DB_PORT', value: String(props.postgres.port) },
-            secretEnv('DB_USERNAME', props.dbSecretName, DB_SECRET_KEYS.username),
+            { name: 'DB_USERNAME', value: props.database.username },
             secretEnv('DB_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
-            secretEnv('DB_DATABASE_NAME', props.dbSecretName, DB_SECRET_KEYS.database),
+            { name: 'DB_DATABASE_NAME', value: props.database.name },
             { name: 'REDIS_HOSTNAME', value: props.valkey.host },
             { name: 'REDIS_PORT', value: String(props.valkey.port) },
             { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
@@ -103,20 +103,22 @@ export class ImmichServer extends Construct {
       ],
       volumes: [
         { name: 'data', persistentVolumeClaim: { claimName: NAMES.dataPvc } },
-        {
-          name: 'config',
-          secret: {
-            secretName: props.configSecretName,
-            items: [{ key: IMMICH_CONFIG_KEY, path: IMMICH_CONFIG_KEY }],
-          },
-        },
+        configVolume(props.configFile),
         scratchVolume('tmp', '1Gi'),
         ...(library ? [library] : []),
       ],
     });
 
-    this.endpoint = { host: identity.name, port: PORTS.server };
+    this.endpoint = { host: identity.name, port: PORTS.server, pods: identity.selector };
   }
+}
+
+/** The config file volume; only its one key is projected. */
+function configVolume(source: ConfigFileSource): k8s.Volume {
+  const items = [{ key: IMMICH_CONFIG_KEY, path: IMMICH_CONFIG_KEY }];
+  return source.kind === 'Secret'
+    ? { name: 'config', secret: { secretName: source.name, items } }
+    : { name: 'config', configMap: { name: source.name, items } };
 }
 
 /** The pod volume for the configured photo library source, read-only wherever the source allows. */

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { IngressRoute, IngressRouteSpecRoutesKind, IngressRouteSpecRoutesServicesPort } from '../../imports/traefik.io';
 import { NAMES } from '../constants';
+import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import type { Endpoint } from '../lib/pod';
 
 export interface ImmichIngressRouteProps {
@@ -23,7 +24,7 @@ export class ImmichIngressRoute extends Construct {
   constructor(scope: Construct, id: string, props: ImmichIngressRouteProps) {
     super(scope, id);
     const { certResolver, secretName } = props.tls;
-    new IngressRoute(this, 'route', {
+    const route = new IngressRoute(this, 'route', {
       metadata: { name: NAMES.ingressRoute },
       spec: {
         entryPoints: [...props.entryPoints],
@@ -39,5 +40,6 @@ export class ImmichIngressRoute extends Construct {
         tls: certResolver || secretName ? { certResolver, secretName } : undefined,
       },
     });
+    syncPolicy(route, { wave: SYNC_WAVES.ingress, customResource: true });
   }
 }

@@ -2,15 +2,9 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import { HEALTH_PATHS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
-import {
-  CONTAINER_SECURITY_CONTEXT,
-  type Endpoint,
-  claimSpec,
-  httpProbe,
-  resourceRequirements,
-  scratchVolume,
-} from '../lib/pod';
-import { componentIdentity, componentService, singletonDeployment } from '../lib/workload';
+import { CONTAINER_SECURITY_CONTEXT, type Endpoint, httpProbe, resourceRequirements, scratchVolume } from '../lib/pod';
+import { SYNC_WAVES } from '../lib/argocd';
+import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
 
 /** Non-root identity for the image (it defines no user of its own). */
 const ML_UID = 1000;
@@ -53,14 +47,16 @@ export class MachineLearning extends Construct {
 
   constructor(scope: Construct, id: string, props: MachineLearningProps) {
     super(scope, id);
-    const identity = componentIdentity(NAMES.machineLearning, 'machine-learning', props.instance);
+    const identity = componentIdentity(
+      NAMES.machineLearning,
+      'machine-learning',
+      props.instance,
+      SYNC_WAVES.machineLearning,
+    );
     const cuda = props.backend === 'cuda';
     const image = `${IMAGES.machineLearning}:${props.version}${cuda ? '-cuda' : ''}`;
 
-    new k8s.KubePersistentVolumeClaim(this, 'cache', {
-      metadata: { name: NAMES.mlCachePvc, labels: identity.labels },
-      spec: claimSpec(props.storage),
-    });
+    persistentClaim(this, 'cache', identity, NAMES.mlCachePvc, props.storage);
     componentService(this, 'service', identity, { name: 'http', port: PORTS.machineLearning });
 
     const cache = (sub: string) => `${PATHS.mlCache}/${sub}`;
@@ -116,6 +112,6 @@ export class MachineLearning extends Construct {
       volumes: [{ name: 'cache', persistentVolumeClaim: { claimName: NAMES.mlCachePvc } }, scratchVolume('tmp', '1Gi')],
     });
 
-    this.endpoint = { host: identity.name, port: PORTS.machineLearning };
+    this.endpoint = { host: identity.name, port: PORTS.machineLearning, pods: identity.selector };
   }
 }

@@ -1,6 +1,7 @@
+import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { Resources, VolumeConfig } from '../config';
+import type { DatabaseIdentity, Resources, VolumeConfig } from '../config';
 import { DB_SECRET_KEYS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
@@ -11,7 +12,8 @@ import {
   scratchVolume,
   secretEnv,
 } from '../lib/pod';
-import { componentIdentity, componentService, podTemplate } from '../lib/workload';
+import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
+import { componentIdentity, componentService, componentServiceAccount, podTemplate } from '../lib/workload';
 
 /** uid/gid of the `postgres` user in the Debian-based image. */
 const POSTGRES_UID = 999;
@@ -19,7 +21,9 @@ const POSTGRES_UID = 999;
 export interface PostgresProps {
   /** Label `app.kubernetes.io/instance`. */
   readonly instance: string;
-  /** Secret with the `username`, `password` and `database` keys. */
+  /** Database user and database created on first start. */
+  readonly database: DatabaseIdentity;
+  /** Secret with the `password` key. */
   readonly dbSecretName: string;
   /** Data volume of the single replica. */
   readonly storage: VolumeConfig;
@@ -39,7 +43,7 @@ export class Postgres extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresProps) {
     super(scope, id);
-    const identity = componentIdentity(NAMES.postgres, 'database', props.instance);
+    const identity = componentIdentity(NAMES.postgres, 'database', props.instance, SYNC_WAVES.backends);
 
     const port = { name: 'postgres', port: PORTS.postgres };
     componentService(this, 'headless', { ...identity, name: NAMES.postgresHeadless }, { ...port, headless: true });
@@ -50,7 +54,8 @@ export class Postgres extends Construct {
       '-c',
       `pg_isready -h 127.0.0.1 -p ${PORTS.postgres} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`,
     ];
-    new k8s.KubeStatefulSet(this, 'statefulset', {
+    componentServiceAccount(this, identity);
+    const statefulSet = statefulSetWithTypedClaims(this, 'statefulset', {
       metadata: { name: identity.name, labels: identity.labels },
       spec: {
         serviceName: NAMES.postgresHeadless,
@@ -72,9 +77,9 @@ export class Postgres extends Construct {
               imagePullPolicy: 'IfNotPresent',
               ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
               env: [
-                secretEnv('POSTGRES_USER', props.dbSecretName, DB_SECRET_KEYS.username),
+                { name: 'POSTGRES_USER', value: props.database.username },
                 secretEnv('POSTGRES_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
-                secretEnv('POSTGRES_DB', props.dbSecretName, DB_SECRET_KEYS.database),
+                { name: 'POSTGRES_DB', value: props.database.name },
                 { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
                 // A fresh volume's lost+found breaks initdb in the mount root.
                 { name: 'PGDATA', value: `${PATHS.postgresData}/pgdata` },
@@ -106,6 +111,23 @@ export class Postgres extends Construct {
       },
     });
 
-    this.endpoint = { host: identity.name, port: PORTS.postgres };
+    // The database lives in the claim this StatefulSet creates: Argo CD must never delete it.
+    syncPolicy(statefulSet, { wave: identity.wave, keep: true });
+
+    this.endpoint = { host: identity.name, port: PORTS.postgres, pods: identity.selector };
   }
+}
+
+/**
+ * A StatefulSet whose volumeClaimTemplates carry `apiVersion` and `kind`. The API server stores
+ * them, and without them in the manifest Argo CD's server-side diff shows the StatefulSet out of
+ * sync forever (argo-cd#11143). `KubeStatefulSet` drops any field its props type lacks, JSON
+ * patches included, so the object is built from its rendered manifest instead.
+ */
+function statefulSetWithTypedClaims(scope: Construct, id: string, props: k8s.KubeStatefulSetProps): ApiObject {
+  const manifest = k8s.KubeStatefulSet.manifest(props) as ApiObjectProps & { spec: { volumeClaimTemplates: object[] } };
+  for (const claim of manifest.spec.volumeClaimTemplates) {
+    Object.assign(claim, { apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
+  }
+  return new ApiObject(scope, id, manifest);
 }

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import { IMAGES, NAMES, PATHS, PORTS } from '../constants';
-import { CONTAINER_SECURITY_CONTEXT, type Endpoint, claimSpec, execProbe, resourceRequirements } from '../lib/pod';
-import { componentIdentity, componentService, singletonDeployment } from '../lib/workload';
+import { CONTAINER_SECURITY_CONTEXT, type Endpoint, execProbe, resourceRequirements } from '../lib/pod';
+import { SYNC_WAVES } from '../lib/argocd';
+import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
 
 /** uid/gid of the `valkey` user in the Debian-based image. */
 const VALKEY_UID = 999;
@@ -26,12 +26,9 @@ export class Valkey extends Construct {
 
   constructor(scope: Construct, id: string, props: ValkeyProps) {
     super(scope, id);
-    const identity = componentIdentity(NAMES.valkey, 'queue', props.instance);
+    const identity = componentIdentity(NAMES.valkey, 'queue', props.instance, SYNC_WAVES.backends);
 
-    new k8s.KubePersistentVolumeClaim(this, 'data', {
-      metadata: { name: NAMES.valkeyPvc, labels: identity.labels },
-      spec: claimSpec(props.storage),
-    });
+    persistentClaim(this, 'data', identity, NAMES.valkeyPvc, props.storage);
     componentService(this, 'service', identity, { name: 'redis', port: PORTS.valkey });
 
     const ping = ['sh', '-c', 'valkey-cli ping | grep -q PONG'];
@@ -56,6 +53,6 @@ export class Valkey extends Construct {
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: NAMES.valkeyPvc } }],
     });
 
-    this.endpoint = { host: identity.name, port: PORTS.valkey };
+    this.endpoint = { host: identity.name, port: PORTS.valkey, pods: identity.selector };
   }
 }

@@ -1,10 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Resources } from '../config';
 
-/** Host and port of a component's Service, handed to the components that call it. */
+/** A component's Service and the pods behind it, handed to the components that call it. */
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** Labels selecting the pods that serve it, for NetworkPolicies. */
+  readonly pods: Record<string, string>;
 }
 
 /** `http://host:port` of an endpoint. */

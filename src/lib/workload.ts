@@ -1,7 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import type { VolumeConfig } from '../config';
+import { SYNC_WAVES, syncPolicy } from './argocd';
 import { componentLabels, selectorLabels } from './labels';
-import { podSecurityContext } from './pod';
+import { claimSpec, podSecurityContext } from './pod';
 
 /** Identity of a component: its fixed name and labels. */
 export interface ComponentIdentity {
@@ -11,11 +13,42 @@ export interface ComponentIdentity {
   readonly labels: Record<string, string>;
   /** The immutable subset of `labels` that selectors use. */
   readonly selector: Record<string, string>;
+  /** Argo CD sync wave of the workload, its Service and its PVCs (one of SYNC_WAVES). */
+  readonly wave: number;
 }
 
-/** Name and labels of a component of the given role. */
-export function componentIdentity(name: string, component: string, instance: string): ComponentIdentity {
-  return { name, labels: componentLabels(name, component, instance), selector: selectorLabels(name, instance) };
+/** Name, labels and sync wave of a component of the given role. */
+export function componentIdentity(name: string, component: string, instance: string, wave: number): ComponentIdentity {
+  return { name, labels: componentLabels(name, component, instance), selector: selectorLabels(name, instance), wave };
+}
+
+/**
+ * The component's own ServiceAccount, without an API token: no component calls the Kubernetes
+ * API, and a dedicated account keeps RoleBindings to `default` from reaching Immich pods.
+ */
+export function componentServiceAccount(scope: Construct, identity: ComponentIdentity): k8s.KubeServiceAccount {
+  const account = new k8s.KubeServiceAccount(scope, 'service-account', {
+    metadata: { name: identity.name, labels: identity.labels },
+    automountServiceAccountToken: false,
+  });
+  syncPolicy(account, { wave: SYNC_WAVES.prerequisites });
+  return account;
+}
+
+/** A PersistentVolumeClaim with a fixed name that Argo CD never prunes or deletes. */
+export function persistentClaim(
+  scope: Construct,
+  id: string,
+  identity: ComponentIdentity,
+  name: string,
+  volume: VolumeConfig,
+): k8s.KubePersistentVolumeClaim {
+  const claim = new k8s.KubePersistentVolumeClaim(scope, id, {
+    metadata: { name, labels: identity.labels },
+    spec: claimSpec(volume),
+  });
+  syncPolicy(claim, { wave: identity.wave, keep: true });
+  return claim;
 }
 
 /** What differs between the pods of the components. */
@@ -35,6 +68,7 @@ export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.P
   return {
     metadata: { labels: identity.labels, annotations: props.annotations },
     spec: {
+      serviceAccountName: identity.name,
       // No component talks to the Kubernetes API.
       automountServiceAccountToken: false,
       // Service links would inject variables such as IMMICH_PORT=tcp://... that Immich misreads.
@@ -47,9 +81,13 @@ export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.P
   };
 }
 
-/** A one-replica Deployment; `Recreate` because its ReadWriteOnce volume cannot attach to two pods. */
+/**
+ * A one-replica Deployment and its ServiceAccount; `Recreate` because its ReadWriteOnce volume
+ * cannot attach to two pods.
+ */
 export function singletonDeployment(scope: Construct, identity: ComponentIdentity, pod: PodProps): k8s.KubeDeployment {
-  return new k8s.KubeDeployment(scope, 'deployment', {
+  componentServiceAccount(scope, identity);
+  const deployment = new k8s.KubeDeployment(scope, 'deployment', {
     metadata: { name: identity.name, labels: identity.labels },
     spec: {
       replicas: 1,
@@ -58,6 +96,8 @@ export function singletonDeployment(scope: Construct, identity: ComponentIdentit
       template: podTemplate(identity, pod),
     },
   });
+  syncPolicy(deployment, { wave: identity.wave });
+  return deployment;
 }
 
 /** A ClusterIP Service (or a headless one) exposing one named container port. */
@@ -67,7 +107,7 @@ export function componentService(
   identity: ComponentIdentity,
   port: { readonly name: string; readonly port: number; readonly headless?: boolean },
 ): k8s.KubeService {
-  return new k8s.KubeService(scope, id, {
+  const service = new k8s.KubeService(scope, id, {
     metadata: { name: identity.name, labels: identity.labels },
     spec: {
       clusterIp: port.headless ? 'None' : undefined,
@@ -75,4 +115,6 @@ export function componentService(
       ports: [{ name: port.name, port: port.port, targetPort: k8s.IntOrString.fromString(port.name) }],
     },
   });
+  syncPolicy(service, { wave: identity.wave });
+  return service;
 }

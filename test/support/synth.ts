@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { buildChart } from '../../src/chart';
+import { buildCharts } from '../../src/chart';
 import { type Config, parseConfig } from '../../src/config';
-import { type Manifest, renderManifests } from '../../src/output';
+import { type Manifest, renderCharts } from '../../src/output';
 
 /** Project root, for tests that read shipped files or run the bundled app. */
 export const ROOT = join(__dirname, '..', '..');
@@ -22,7 +22,7 @@ export function config(overrides: Record<string, unknown> = {}, env: NodeJS.Proc
 
 /** Synthesizes the app for a configuration and returns every manifest. */
 export function synth(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Manifest[] {
-  return renderManifests(buildChart(config(overrides, env)));
+  return renderCharts(buildCharts(config(overrides, env)));
 }
 
 /** The single object of a kind and name; fails the test when there is not exactly one. */
