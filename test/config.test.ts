@@ -238,4 +238,59 @@ describe('bad input', () => {
     });
     expect(message).not.toContain('sup3r-s3cret');
   });
+
+  test('fails on a malformed CIDR in networkPolicy.serverEgress.cidrs', () => {
+    expect(configError(`${MINIMAL}networkPolicy: { serverEgress: { cidrs: [10.0.0.0/33, "0.0.0.0"] } }\n`)).toContain(
+      'networkPolicy.serverEgress.cidrs.0: must be an IPv4 or IPv6 CIDR like "10.0.0.0/8" or "::/0", got "10.0.0.0/33"',
+    );
+  });
+
+  test('fails on a port outside 1-65535 in networkPolicy.serverEgress.ports', () => {
+    expect(configError(`${MINIMAL}networkPolicy: { serverEgress: { ports: [0] } }\n`)).toContain(
+      'networkPolicy.serverEgress.ports.0: must be between 1 and 65535, got 0',
+    );
+  });
+
+  test('fails on an empty or malformed ingress controller selector', () => {
+    const message = configError(
+      `${MINIMAL}networkPolicy: { ingressController: { namespaceSelector: {}, podSelector: { "bad key!": x } } }\n`,
+    );
+    expect(message).toContain(
+      'networkPolicy.ingressController.namespaceSelector: must name at least one label, got {}',
+    );
+    expect(message).toContain(
+      'networkPolicy.ingressController.podSelector.bad key!: must be a label key like "app.kubernetes.io/name"',
+    );
+  });
+
+  test('fails on a backup schedule that is not a cron expression', () => {
+    expect(configError(`${MINIMAL}backup: { database: { cronExpression: daily } }\n`)).toContain(
+      'backup.database.cronExpression: must be a five-field cron expression like "0 02 * * *", got "daily"',
+    );
+  });
+});
+
+describe('hardening defaults', () => {
+  test('network policies are on, letting Traefik in and DNS and HTTPS out', () => {
+    const c = config();
+    expect(c.networkPolicy).toMatchObject({
+      enabled: true,
+      ingressController: {
+        namespaceSelector: { 'kubernetes.io/metadata.name': 'traefik' },
+        podSelector: { 'app.kubernetes.io/name': 'traefik' },
+      },
+      dns: {
+        namespaceSelector: { 'kubernetes.io/metadata.name': 'kube-system' },
+        podSelector: { 'k8s-app': 'kube-dns' },
+      },
+      serverEgress: { cidrs: ['0.0.0.0/0', '::/0'], ports: [443] },
+      modelDownloads: true,
+    });
+  });
+
+  test('the nightly database dump is on by default, keeping 14 dumps', () => {
+    expect(config({ backup: undefined }).backup).toEqual({
+      database: { enabled: true, cronExpression: '0 02 * * *', keepLastAmount: 14 },
+    });
+  });
 });

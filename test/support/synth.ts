@@ -12,7 +12,12 @@ export const ROOT = join(__dirname, '..', '..');
 export const EXAMPLE_YAML = readFileSync(join(ROOT, 'config', 'example.yaml'), 'utf8');
 
 /** A Kubernetes object as plain JSON. */
-export type KubeObject = Manifest['object'] & { spec?: any; data?: any; stringData?: any };
+export type KubeObject = Manifest['object'] & {
+  metadata: { namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: any;
+  stringData?: any;
+};
 
 /** Parses a configuration: the example file, with `overrides` merged over it, plus environment. */
 export function config(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Config {
