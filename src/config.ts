@@ -406,6 +406,11 @@ export const configSchema = strict({
       podSelector: v.optional(labelSelector('app.kubernetes.io/name: traefik'), {
         'app.kubernetes.io/name': 'traefik',
       }),
+      /**
+       * Container ports of its entry points, which the server may call: an OIDC issuer published
+       * behind the same ingress controller is reached through it. @default [8000, 8443] (Traefik chart)
+       */
+      ports: v.optional(v.array(port, 'must be a list'), [8000, 8443]),
     }),
     /** The cluster DNS pods every pod may query. */
     dns: section({

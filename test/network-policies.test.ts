@@ -14,7 +14,9 @@ const PORTS: readonly Port[] = [
   [3003, 'TCP'],
   [5432, 'TCP'],
   [6379, 'TCP'],
+  [8000, 'TCP'],
   [8080, 'TCP'],
+  [8443, 'TCP'],
 ];
 
 const pod = (namespace: string, podLabels: Record<string, string>): PodPeer => ({
@@ -100,6 +102,7 @@ describe('network policies', () => {
     ['valkey', 'kube-dns', 53, 'TCP'],
     ['server', 'internet', 443, 'TCP'],
     ['machine-learning', 'internet', 443, 'TCP'],
+    ['server', 'traefik', 8443, 'TCP'],
   ])('%s may connect to %s on %d/%s', (from, to, port, protocol) => {
     expect(allowed(objects, peer(from), peer(to), port, protocol)).toBe(true);
   });
@@ -122,6 +125,9 @@ describe('network policies', () => {
       // The default serverEgress is every address, so that an issuer on the LAN is reachable.
       'server → lan 443/TCP',
       'machine-learning → internet 443/TCP',
+      // An OIDC issuer published behind the same Traefik is reached through its entry points.
+      'server → traefik 8000/TCP',
+      'server → traefik 8443/TCP',
     ];
     expect(allowedMatrix(objects).filter(involvesImmich)).toEqual([...expected].sort());
   });
@@ -215,6 +221,16 @@ describe('network policies', () => {
     expect(allowed(policies, nginx, IMMICH.server, 8080)).toBe(false);
     expect(allowed(policies, nginxElsewhere, IMMICH.server, 2283)).toBe(false);
     expect(allowed(policies, OUTSIDE.traefik, IMMICH.server, 2283)).toBe(false);
+  });
+
+  test('ingressController.ports decide which entry points the server may call, and [] closes the path', () => {
+    const custom = policiesOf({ networkPolicy: { ingressController: { ports: [443] } } });
+    expect(allowed(custom, IMMICH.server, OUTSIDE.traefik, 443)).toBe(true);
+    expect(allowed(custom, IMMICH.server, OUTSIDE.traefik, 8443)).toBe(false);
+    const closed = policiesOf({ networkPolicy: { ingressController: { ports: [] } } });
+    expect(PORTS.some(([port, protocol]) => allowed(closed, IMMICH.server, OUTSIDE.traefik, port, protocol))).toBe(
+      false,
+    );
   });
 
   test('the matrix notices a widened rule: postgres open to every source lets outside peers in', () => {

@@ -26,7 +26,8 @@ export interface NetworkPoliciesProps {
 /**
  * Default deny for every pod of the namespace, then one policy per component that opens only
  * what Immich uses: ingress controller → server; server → postgres, valkey, machine learning;
- * server → HTTPS (OIDC issuer, version check); machine learning → public HTTPS (models); DNS for all.
+ * server → HTTPS (OIDC issuer, version check) and the ingress controller's entry points (an issuer
+ * published behind it); machine learning → public HTTPS (models); DNS for all.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -62,25 +63,24 @@ export class NetworkPolicies extends Construct {
       ],
     });
 
+    const ingressController: k8s.NetworkPolicyPeer = {
+      namespaceSelector: { matchLabels: policy.ingressController.namespaceSelector },
+      podSelector: { matchLabels: policy.ingressController.podSelector },
+    };
     const serverPorts = [...new Set([...policy.serverEgress.ports, ...(props.issuerPort ? [props.issuerPort] : [])])];
     this.policy('server', server.host, {
       podSelector: { matchLabels: server.pods },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [
-        {
-          from: [
-            {
-              namespaceSelector: { matchLabels: policy.ingressController.namespaceSelector },
-              podSelector: { matchLabels: policy.ingressController.podSelector },
-            },
-          ],
-          ports: [tcp(server.port)],
-        },
-      ],
+      ingress: [{ from: [ingressController], ports: [tcp(server.port)] }],
       egress: [
         toEndpoint(postgres),
         toEndpoint(valkey),
         toEndpoint(machineLearning),
+        // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
+        // CNI rewrites the load balancer address to a pod, an ipBlock no longer matches it.
+        ...(policy.ingressController.ports.length > 0
+          ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
+          : []),
         ...(serverPorts.length > 0
           ? [{ to: policy.serverEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: serverPorts.map(tcp) }]
           : []),
