@@ -132,6 +132,11 @@ describe('immich-server', () => {
     expect(serviceFor(ml.hostname).spec.ports.map((p: any) => String(p.port))).toContain(ml.port);
   });
 
+  test('server media location is the /data mount, not a guess', () => {
+    expect(env.IMMICH_MEDIA_LOCATION).toBe('/data');
+    expect(volumeAt(deployment, env.IMMICH_MEDIA_LOCATION!).volume.persistentVolumeClaim.claimName).toBe('immich-data');
+  });
+
   test('server mounts the immich-data PVC at /data', () => {
     const { mount, volume } = volumeAt(deployment, '/data');
     expect(mount.readOnly).toBeFalsy();

@@ -100,6 +100,11 @@ describe('machine-learning', () => {
     expect(env.MPLCONFIGDIR).toMatch(/^\/cache\/./);
   });
 
+  test('machine-learning keeps runtime sockets in the /tmp emptyDir', () => {
+    expect(env.XDG_RUNTIME_DIR).toBe('/tmp');
+    expect(container.volumeMounts.map((m: any) => m.mountPath)).toContain('/tmp');
+  });
+
   test('machine-learning mounts the immich-ml-cache PVC at /cache', () => {
     const mount = container.volumeMounts.find((m: any) => m.mountPath === '/cache');
     const volume = podSpec.volumes.find((v: any) => v.name === mount.name);

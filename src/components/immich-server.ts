@@ -80,6 +80,8 @@ export class ImmichServer extends Construct {
             { name: 'REDIS_HOSTNAME', value: props.valkey.host },
             { name: 'REDIS_PORT', value: String(props.valkey.port) },
             { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
+            // Without it the server guesses between /data and the pre-v1.136 /usr/src/app/upload.
+            { name: 'IMMICH_MEDIA_LOCATION', value: PATHS.serverData },
             { name: 'IMMICH_CONFIG_FILE', value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
             { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
             { name: 'TZ', value: props.timezone },

@@ -83,6 +83,8 @@ export class MachineLearning extends Construct {
             { name: 'TRANSFORMERS_CACHE', value: PATHS.mlCache },
             { name: 'HF_XET_CACHE', value: cache('huggingface-xet') },
             { name: 'MPLCONFIGDIR', value: cache('matplotlib-config') },
+            // gunicorn puts its control socket here (else under HOME, on the PVC); /tmp is an emptyDir.
+            { name: 'XDG_RUNTIME_DIR', value: '/tmp' },
             { name: 'TZ', value: props.timezone },
           ],
           resources: resourceRequirements(
