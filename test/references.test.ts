@@ -169,6 +169,22 @@ describe('referenceProblems', () => {
     ]);
   });
 
+  test('an ExternalSecret template replaces the fetched keys with its own', () => {
+    const set = changed('ExternalSecret', 'oauth-source', (e) => {
+      e.spec.target.template = { data: { 'client-id-file': '{{ index . "client-id" }}' } };
+    });
+    expect(referenceProblems(set, EXTERNAL)).toEqual([
+      'Deployment/server: Secret "oauth" has no key "client-id" (env OAUTH_CLIENT_ID)',
+    ]);
+  });
+
+  test('an ExternalSecret template with mergePolicy Merge keeps the fetched keys', () => {
+    const set = changed('ExternalSecret', 'oauth-source', (e) => {
+      e.spec.target.template = { mergePolicy: 'Merge', data: { other: 'x' } };
+    });
+    expect(referenceProblems(set, EXTERNAL)).toEqual([]);
+  });
+
   test('an ExternalSecret template adds its data keys', () => {
     const set = changed('ExternalSecret', 'oauth-source', (e) => {
       e.spec.data[0].secretKey = 'id';

@@ -84,7 +84,10 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
       case 'ExternalSecret': {
         const template = spec.target?.template;
         const known = !spec.dataFrom?.length && !template?.templateFrom?.length;
-        const keys = new Set([...(spec.data ?? []).map((d: any) => d.secretKey), ...keysOf(template?.data)]);
+        // With a template the Secret holds only the template's keys, unless its mergePolicy is Merge.
+        const fetched =
+          template && template.mergePolicy !== 'Merge' ? [] : (spec.data ?? []).map((d: any) => d.secretKey);
+        const keys = new Set([...fetched, ...keysOf(template?.data)]);
         return [{ kind: 'Secret', name: spec.target?.name ?? name, namespace, keys: known ? keys : undefined }];
       }
       case 'ConfigMap': {
