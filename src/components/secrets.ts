@@ -14,6 +14,10 @@ import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 
 /** Key of the client secret inside the operator-managed config Secret, read by the template. */
 const CLIENT_SECRET_KEY = 'oauth-client-secret';
+/** Secrets and their sources exist before any workload starts. */
+const PREREQUISITE = { wave: SYNC_WAVES.prerequisites };
+/** Losing the DB Secret would lock the server out of a database initialized with that password. */
+const DB_POLICY = { ...PREREQUISITE, keep: true };
 
 /** Where the server reads its config file from. */
 export interface ConfigFileSource {
@@ -50,107 +54,98 @@ export class ImmichSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: ImmichSecretsProps) {
     super(scope, id);
-    const { mode } = props.secrets;
     this.configFile = { kind: props.oauth ? 'Secret' : 'ConfigMap', name: NAMES.configSecret };
-    const prerequisite = { wave: SYNC_WAVES.prerequisites };
-    // Losing the DB Secret would lock the server out of a database initialized with that password.
-    const dbPolicy = { ...prerequisite, keep: true };
-
     if (!props.oauth) {
       const configMap = new k8s.KubeConfigMap(this, 'config-map', {
         metadata: { name: this.configFile.name },
         data: { [IMMICH_CONFIG_KEY]: props.immichConfig },
       });
-      syncPolicy(configMap, prerequisite);
+      syncPolicy(configMap, PREREQUISITE);
     }
+    // `existing`: the user creates the Secrets, nothing is synthesized.
+    if (props.secrets.mode === 'inline') this.inline(props);
+    if (props.secrets.mode === 'external-secrets') this.external(props);
+    if (props.secrets.mode === 'sealed-secrets') this.sealed(props);
+  }
 
-    switch (mode) {
-      case 'existing':
-        return;
-      case 'inline': {
-        if (!props.values) throw new Error('inline secrets need values');
-        const db = this.secret('db', this.dbSecretName, { [DB_SECRET_KEYS.password]: props.values.dbPassword });
-        syncPolicy(db, dbPolicy);
-        if (props.oauth) {
-          syncPolicy(
-            this.secret('config', this.configFile.name, { [IMMICH_CONFIG_KEY]: props.immichConfig }),
-            prerequisite,
-          );
-        }
-        return;
-      }
-      case 'external-secrets': {
-        const external = props.secrets.externalSecrets;
-        const { dbPassword, oauthClientSecret } = external;
-        const storeName = external.storeRef.name;
-        if (!storeName || !dbPassword) throw new Error('external-secrets mode needs a store and a DB password key');
-        const kind =
-          external.storeRef.kind === 'SecretStore'
-            ? ExternalSecretSpecSecretStoreRefKind.SECRET_STORE
-            : ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE;
-        const store = { name: storeName, kind };
-        const target = (name: string) => ({
-          name,
-          creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
-          // Keep the Secret if the entry disappears from the store.
-          deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
-        });
-        const db = new ExternalSecret(this, 'db', {
-          metadata: { name: this.dbSecretName },
-          spec: {
-            refreshInterval: external.refreshInterval,
-            secretStoreRef: store,
-            target: target(this.dbSecretName),
-            data: [{ secretKey: DB_SECRET_KEYS.password, remoteRef: dbPassword }],
-          },
-        });
-        syncPolicy(db, { ...dbPolicy, customResource: true });
-        if (!props.oauth) return;
-        if (!oauthClientSecret) throw new Error('external-secrets mode needs an OAuth client secret key');
-        const config = new ExternalSecret(this, 'config', {
-          metadata: { name: this.configFile.name },
-          spec: {
-            refreshInterval: external.refreshInterval,
-            secretStoreRef: store,
-            target: {
-              ...target(this.configFile.name),
-              template: {
-                engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
-                type: 'Opaque',
-                data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) },
-              },
-            },
-            data: [{ secretKey: CLIENT_SECRET_KEY, remoteRef: oauthClientSecret }],
-          },
-        });
-        syncPolicy(config, { ...prerequisite, customResource: true });
-        return;
-      }
-      case 'sealed-secrets': {
-        const { dbPassword, oauthClientSecret } = props.secrets.sealedSecrets;
-        if (!dbPassword) throw new Error('sealed-secrets mode needs a sealed DB password');
-        // Strict scope: kubeseal bound each value to this name and namespace, so neither may change.
-        const db = new SealedSecret(this, 'db', {
-          metadata: { name: this.dbSecretName },
-          spec: { encryptedData: { [DB_SECRET_KEYS.password]: dbPassword }, template: { type: 'Opaque' } },
-        });
-        syncPolicy(db, { ...dbPolicy, customResource: true });
-        if (!props.oauth) return;
-        if (!oauthClientSecret) throw new Error('sealed-secrets mode needs a sealed OAuth client secret');
-        const config = new SealedSecret(this, 'config', {
-          metadata: { name: this.configFile.name },
-          spec: {
-            encryptedData: { [CLIENT_SECRET_KEY]: oauthClientSecret },
-            template: { type: 'Opaque', data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) } },
-          },
-        });
-        syncPolicy(config, { ...prerequisite, customResource: true });
-        return;
-      }
+  /** Plain Secrets holding the values from the environment. */
+  private inline(props: ImmichSecretsProps): void {
+    if (!props.values) throw new Error('inline secrets need values');
+    const secret = (id: string, name: string, stringData: Record<string, string>) =>
+      new k8s.KubeSecret(this, id, { metadata: { name }, type: 'Opaque', stringData });
+    syncPolicy(secret('db', this.dbSecretName, { [DB_SECRET_KEYS.password]: props.values.dbPassword }), DB_POLICY);
+    if (props.oauth) {
+      syncPolicy(secret('config', this.configFile.name, { [IMMICH_CONFIG_KEY]: props.immichConfig }), PREREQUISITE);
     }
   }
 
-  private secret(id: string, name: string, stringData: Record<string, string>): k8s.KubeSecret {
-    return new k8s.KubeSecret(this, id, { metadata: { name }, type: 'Opaque', stringData });
+  /** ExternalSecrets that copy the values from a secret store into the Secrets. */
+  private external(props: ImmichSecretsProps): void {
+    const { storeRef, refreshInterval, dbPassword, oauthClientSecret } = props.secrets.externalSecrets;
+    if (!storeRef.name || !dbPassword) throw new Error('external-secrets mode needs a store and a DB password key');
+    const secretStoreRef = {
+      name: storeRef.name,
+      kind:
+        storeRef.kind === 'SecretStore'
+          ? ExternalSecretSpecSecretStoreRefKind.SECRET_STORE
+          : ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
+    };
+    const target = (name: string) => ({
+      name,
+      creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
+      // Keep the Secret if the entry disappears from the store.
+      deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+    });
+    const db = new ExternalSecret(this, 'db', {
+      metadata: { name: this.dbSecretName },
+      spec: {
+        refreshInterval,
+        secretStoreRef,
+        target: target(this.dbSecretName),
+        data: [{ secretKey: DB_SECRET_KEYS.password, remoteRef: dbPassword }],
+      },
+    });
+    syncPolicy(db, { ...DB_POLICY, customResource: true });
+    if (!props.oauth) return;
+    if (!oauthClientSecret) throw new Error('external-secrets mode needs an OAuth client secret key');
+    const config = new ExternalSecret(this, 'config', {
+      metadata: { name: this.configFile.name },
+      spec: {
+        refreshInterval,
+        secretStoreRef,
+        target: {
+          ...target(this.configFile.name),
+          template: {
+            engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
+            type: 'Opaque',
+            data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) },
+          },
+        },
+        data: [{ secretKey: CLIENT_SECRET_KEY, remoteRef: oauthClientSecret }],
+      },
+    });
+    syncPolicy(config, { ...PREREQUISITE, customResource: true });
+  }
+
+  /** SealedSecrets the controller decrypts into the Secrets. */
+  private sealed(props: ImmichSecretsProps): void {
+    const { dbPassword, oauthClientSecret } = props.secrets.sealedSecrets;
+    if (!dbPassword) throw new Error('sealed-secrets mode needs a sealed DB password');
+    // Strict scope: kubeseal bound each value to this name and namespace, so neither may change.
+    const db = new SealedSecret(this, 'db', {
+      metadata: { name: this.dbSecretName },
+      spec: { encryptedData: { [DB_SECRET_KEYS.password]: dbPassword }, template: { type: 'Opaque' } },
+    });
+    syncPolicy(db, { ...DB_POLICY, customResource: true });
+    if (!props.oauth) return;
+    if (!oauthClientSecret) throw new Error('sealed-secrets mode needs a sealed OAuth client secret');
+    const config = new SealedSecret(this, 'config', {
+      metadata: { name: this.configFile.name },
+      spec: {
+        encryptedData: { [CLIENT_SECRET_KEY]: oauthClientSecret },
+        template: { type: 'Opaque', data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) } },
+      },
+    });
+    syncPolicy(config, { ...PREREQUISITE, customResource: true });
   }
 }
