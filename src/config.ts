@@ -269,7 +269,7 @@ export const configSchema = strict({
     }),
   }),
   database: section({
-    /** Database user (`IMMICH_DB_USERNAME`), written to the Secret in inline mode. @default "postgres" */
+    /** Database user of the server and postgres (`IMMICH_DB_USERNAME`). @default "postgres" */
     username: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "postgres"'), 'postgres'),
     /** Database name (`IMMICH_DB_DATABASE_NAME`). @default "immich" */
     name: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "immich"'), 'immich'),
