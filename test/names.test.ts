@@ -1,12 +1,6 @@
-import { App, Chart } from 'cdk8s';
-import { Construct } from 'constructs';
-import { ImmichChart } from '../src/chart';
-import { Postgres } from '../src/components/postgres';
-import { Valkey } from '../src/components/valkey';
-import { renderManifests } from '../src/output';
 import type { SecretMode } from '../src/config';
 import { MODES } from './support/modes';
-import { config, findOne, synth } from './support/synth';
+import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
   manifests.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort();
@@ -82,23 +76,7 @@ test('no object carries a construct-path label or a hash-suffixed name', () => {
   }
 });
 
-test('a chart with another construct id renders the same objects', () => {
-  const render = (id: string) => renderManifests(new ImmichChart(new App(), id, { config: config() }));
-  expect(render('renamed-chart')).toEqual(render('immich'));
-});
-
-test('stateful components keep names, selectors and claims wherever they sit in the construct tree', () => {
-  const props = { instance: 'immich', storage: { size: '5Gi' }, resources: config().resources.postgres };
-  const render = (path: string[]) => {
-    const chart = new Chart(new App(), 'chart');
-    let scope: Construct = chart;
-    for (const id of path) scope = new Construct(scope, id);
-    new Postgres(scope, 'db', { ...props, database: config().database, dbSecretName: 'immich-db', storageType: 'SSD' });
-    new Valkey(scope, 'queue', props);
-    return chart.toJson();
-  };
-  expect(render(['deeply', 'nested', 'refactor'])).toEqual(render([]));
-});
+// Renaming construct ids is covered for the whole tree and every mode by construct-ids.test.ts.
 
 test('every Service selects the pod template labels of a workload', () => {
   const manifests = synth();

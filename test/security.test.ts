@@ -28,9 +28,9 @@ describe('Pod Security Standards', () => {
     expect(pssViolations(podSpec(findOne(manifests, kind, name)), 'restricted')).toEqual([]);
   });
 
-  test.each(WORKLOADS)('%s %s meets restricted with the cpu backend too', (kind, name) => {
+  test('machine learning meets restricted with the cpu backend too', () => {
     const cpu = synth({ ...PVC_LIBRARY, machineLearning: { backend: 'cpu' } });
-    expect(pssLevel(podSpec(findOne(cpu, kind, name)))).toBe('restricted');
+    expect(pssLevel(podSpec(findOne(cpu, 'Deployment', 'immich-machine-learning')))).toBe('restricted');
   });
 
   test('without an inline library volume the namespace enforces restricted', () => {
