@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { parseDocument } from 'yaml';
 import { DEFAULT_IMMICH_VERSION, MIN_IMMICH_MAJOR } from './constants';
+import { QUANTITY, canonicalQuantity, quantityValue } from './lib/quantity';
 
 /** RFC 1123 DNS name with at least two labels, e.g. `photos.example.com`. */
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -10,27 +11,6 @@ const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 1123 subdomain: one or more labels, as for StorageClass names. */
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** Kubernetes resource quantity without sign, e.g. `500m`, `2Gi`, `1.5`. */
-const QUANTITY = /^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
-/** Multipliers of the quantity suffixes. */
-const QUANTITY_UNITS: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
 /** Lower-case SQL identifier accepted by the postgres image's init scripts. */
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Go duration as used by operators, e.g. `1h`, `15m`, `1h30m`. */
@@ -96,13 +76,15 @@ const dnsName = (example: string) => text(DNS_NAME, `must be a lower-case DNS na
 const dnsLabel = (example: string) => text(DNS_LABEL, `must be a lower-case DNS label like "${example}"`);
 const dnsSubdomain = (example: string) => text(DNS_SUBDOMAIN, `must be a lower-case DNS name like "${example}"`);
 const quantity = (example: string) => {
-  const message = `must be a Kubernetes quantity like "${example}" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces)`;
+  const message = `must be a Kubernetes quantity like "${example}" (a number with an optional unit: Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent like e3; no spaces)`;
   return v.pipe(
     // YAML reads `cpu: 2` as a number; Kubernetes takes both.
     v.union([v.string(), v.number()], message),
     v.transform(String),
     v.regex(QUANTITY, message),
     v.check((q) => quantityValue(q) > 0, 'must be greater than zero'),
+    // The API server stores the canonical form; writing it keeps a second apply from changing anything.
+    v.transform(canonicalQuantity),
   );
 };
 const bool = () => v.boolean('must be true or false');
@@ -695,13 +677,6 @@ function setPath(root: Record<string, unknown>, path: readonly string[], value: 
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
-}
-
-/** A quantity's value in base units (bytes or cores), for comparisons. */
-function quantityValue(quantity: string): number {
-  const [, number = '', unit = ''] = QUANTITY.exec(quantity) ?? [];
-  const multiplier = QUANTITY_UNITS[unit] ?? 10 ** Number(unit.slice(1));
-  return Number(number) * multiplier;
 }
 
 function isCidr(value: string): boolean {

@@ -144,7 +144,7 @@ describe('bad input', () => {
 
   test('fails on a quantity with a space', () => {
     expect(configError(`${MINIMAL}storage: { postgres: { size: 10 GB } }\n`)).toContain(
-      'storage.postgres.size: must be a Kubernetes quantity like "10Gi" (a number with an optional unit Ki, Mi, Gi, Ti or m; no spaces), got "10 GB"',
+      'storage.postgres.size: must be a Kubernetes quantity like "10Gi" (a number with an optional unit: Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent like e3; no spaces), got "10 GB"',
     );
   });
 

@@ -11,6 +11,7 @@ import { MODES, PLAINTEXT, synthModeToDir } from './support/modes';
 import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from './support/pss';
 import { type ExternalRefs, referenceProblems } from './support/references';
 import { ROOT } from './support/synth';
+import { driftProblems } from './support/drift';
 import { schemaProblems, unknownFieldProblems } from './support/validate';
 
 /** Secrets the user creates with kubectl in existing mode; every other mode synthesizes its own. */
@@ -51,6 +52,10 @@ describe.each(GATES)('%s', (_name, mode, makeDir) => {
   test('no object has a field the API server would reject as unknown', () => {
     expect(unknownFieldProblems(objects)).toEqual([]);
   }, 30_000);
+
+  test('no object holds an empty list or a non-canonical quantity, which a second apply would rewrite', () => {
+    expect(driftProblems(objects)).toEqual([]);
+  });
 
   test('every selector, Secret, ConfigMap, PVC and ServiceAccount reference resolves', () => {
     expect(referenceProblems(objects, EXTERNAL[mode])).toEqual([]);

@@ -89,7 +89,7 @@ export class MachineLearning extends Construct {
           ],
           resources: resourceRequirements(
             props.resources,
-            cuda ? { 'nvidia.com/gpu': k8s.Quantity.fromNumber(props.gpu.count) } : {},
+            cuda ? { 'nvidia.com/gpu': k8s.Quantity.fromString(String(props.gpu.count)) } : {},
           ),
           securityContext: CONTAINER_SECURITY_CONTEXT,
           // Loading models onto the GPU can take minutes on the first start.

@@ -91,6 +91,7 @@ export class NetworkPolicies extends Construct {
       podSelector: { matchLabels: machineLearning.pods },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [fromServer(machineLearning)],
+      // Without model downloads no egress rule is written: `Egress` in policyTypes alone denies it all.
       egress: policy.modelDownloads
         ? [
             {
@@ -101,18 +102,18 @@ export class NetworkPolicies extends Construct {
               ports: [tcp(HTTPS_PORT)],
             },
           ]
-        : [],
+        : undefined,
     });
     for (const [id, endpoint] of [
       ['postgres', postgres],
       ['valkey', valkey],
     ] as const) {
       // Only the server talks to the database and the queue; they open no connection themselves.
+      // No `egress` list: the server drops an empty one, and a second apply would then change the object.
       this.policy(id, endpoint.host, {
         podSelector: { matchLabels: endpoint.pods },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [fromServer(endpoint)],
-        egress: [],
       });
     }
   }

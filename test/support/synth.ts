@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { buildCharts } from '../../src/chart';
 import { type Config, parseConfig } from '../../src/config';
 import { type Manifest, renderCharts } from '../../src/output';
+import { assertNoDrift } from './drift';
 
 /** Project root, for tests that read shipped files or run the bundled app. */
 export const ROOT = join(__dirname, '..', '..');
@@ -27,7 +28,10 @@ export function config(overrides: Record<string, unknown> = {}, env: NodeJS.Proc
 
 /** Synthesizes the app for a configuration and returns every manifest. */
 export function synth(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Manifest[] {
-  return renderCharts(buildCharts(config(overrides, env)));
+  const manifests = renderCharts(buildCharts(config(overrides, env)));
+  // Every configuration any test synthesizes is held to the drift guard.
+  assertNoDrift(manifests.map((m) => m.object));
+  return manifests;
 }
 
 /** The single object of a kind and name; fails the test when there is not exactly one. */
