@@ -1,0 +1,3 @@
+/** The validated configuration: schema, types and loading. */
+export * from './schema';
+export * from './load';

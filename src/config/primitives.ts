@@ -1,0 +1,173 @@
+/** Building blocks of the configuration schema: patterns, strict sections and typed leaves. */
+import { isIP } from 'node:net';
+import * as v from 'valibot';
+import { QUANTITY, canonicalQuantity, quantityValue } from '../lib/quantity';
+
+/** RFC 1123 DNS name with at least two labels, e.g. `photos.example.com`. */
+export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/** RFC 1123 label: namespaces, Secret, PVC and runtime class names. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** RFC 1123 subdomain: one or more labels, as for StorageClass names. */
+export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Lower-case SQL identifier accepted by the postgres image's init scripts. */
+export const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Go duration as used by operators, e.g. `1h`, `15m`, `1h30m`. */
+export const DURATION = /^(\d+(h|m|s))+$/;
+/** Standard base64, as printed by `kubeseal --raw`. */
+export const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Shortest plausible `kubeseal --raw` output (a 2048-bit sealed session key alone is 256 bytes). */
+export const SEALED_MIN_LENGTH = 344;
+/** Label key: optional DNS prefix, then a name of at most 63 characters. */
+export const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** Label value: empty or at most 63 alphanumerics with `-`, `_`, `.` inside. */
+export const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Five-field cron expression as Immich's scheduler takes it, e.g. `0 02 * * *`. */
+export const CRON = /^\S+( \S+){4}$/;
+/** A pinned Immich release tag. */
+export const RELEASE_TAG = /^v(\d+)\.(\d+)\.(\d+)$/;
+/** Tags that move; allowed only with `immich.allowFloatingTag`. */
+export const FLOATING_TAG = /^(release|latest|v\d+(\.\d+)?)$/;
+
+/** An object that rejects unknown keys and lists the allowed ones. */
+export function strict<const E extends v.ObjectEntries>(entries: E) {
+  const allowed = Object.keys(entries).join(', ');
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected === 'never') return `unknown key; allowed keys here: ${allowed}`;
+    if (issue.input === undefined) return 'required';
+    return `must be a mapping with keys ${allowed}`;
+  });
+}
+/** An optional section whose own keys take their defaults when it is left out. */
+export function section<const E extends v.ObjectEntries>(entries: E) {
+  // Every key of a section is optional, so `{}` is a valid input; the cast tells the type system.
+  return v.optional(strict(entries), {} as never);
+}
+/** Reports a problem at a key path below the section being checked. */
+export type Report = (keys: readonly [string, ...string[]], input: unknown, message: string) => void;
+/** A section with a check across its keys, run once all of them are valid. */
+export function checkedSection<const E extends v.ObjectEntries>(
+  entries: E,
+  check: (value: v.InferOutput<ReturnType<typeof strict<E>>>, report: Report) => void,
+) {
+  const checked = v.pipe(
+    strict(entries),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const root = dataset.value;
+      check(root, ([first, ...rest], input, message) => {
+        const item = (key: string): v.IssuePathItem => ({
+          type: 'object',
+          origin: 'value',
+          input: root,
+          key,
+          value: input,
+        });
+        addIssue({ message, input, path: [item(first), ...rest.map(item)] });
+      });
+    }),
+  );
+  return v.optional(checked, {} as never);
+}
+export const text = (pattern: RegExp, message: string) =>
+  v.pipe(v.string('must be a string'), v.regex(pattern, message));
+export const dnsName = (example: string) => text(DNS_NAME, `must be a lower-case DNS name like "${example}"`);
+export const dnsLabel = (example: string) => text(DNS_LABEL, `must be a lower-case DNS label like "${example}"`);
+export const dnsSubdomain = (example: string) => text(DNS_SUBDOMAIN, `must be a lower-case DNS name like "${example}"`);
+export const quantity = (example: string) => {
+  const message = `must be a Kubernetes quantity like "${example}" (a number with an optional unit: Ki, Mi, Gi, Ti, Pi, Ei, m, k, M, G, T, P, E or an exponent like e3; no spaces)`;
+  return v.pipe(
+    // YAML reads `cpu: 2` as a number; Kubernetes takes both.
+    v.union([v.string(), v.number()], message),
+    v.transform(String),
+    v.regex(QUANTITY, message),
+    v.check((q) => quantityValue(q) > 0, 'must be greater than zero'),
+    // The API server stores the canonical form; writing it keeps a second apply from changing anything.
+    v.transform(canonicalQuantity),
+  );
+};
+export const bool = () => v.boolean('must be true or false');
+export const oneOf = <const T extends readonly string[]>(options: T) =>
+  v.picklist(options, `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
+export const stringMap = v.record(v.string(), v.string('must be a string'), 'must be a mapping of strings');
+
+export const timezone = v.pipe(
+  v.string('must be a string'),
+  v.check(isTimeZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"'),
+);
+
+export const resources = (cpu: string, memory: string, memoryLimit: string) =>
+  checkedSection(
+    {
+      /** Scheduling requests. */
+      requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
+      /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
+      limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
+    },
+    // The API accepts such a Deployment, but none of its pods could ever be created.
+    ({ requests, limits }, report) => {
+      for (const kind of ['cpu', 'memory'] as const) {
+        const limit = limits[kind];
+        if (limit !== undefined && quantityValue(requests[kind]) > quantityValue(limit)) {
+          report(['requests', kind], requests[kind], `must not exceed the ${kind} limit "${limit}"`);
+        }
+      }
+    },
+  );
+
+export const volume = (size: string) =>
+  section({
+    /** Requested capacity. */
+    size: v.optional(quantity('10Gi'), size),
+    /** StorageClass; the cluster default when unset. */
+    storageClass: v.optional(dnsSubdomain('local-path')),
+  });
+
+export const toleration = v.pipe(
+  strict({
+    key: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+    operator: v.optional(oneOf(['Exists', 'Equal'] as const), 'Exists'),
+    value: v.optional(v.string('must be a string')),
+    effect: v.optional(oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
+  }),
+  v.check((t) => t.operator === 'Equal' || t.value === undefined, 'value is only allowed with operator "Equal"'),
+);
+
+export const absolutePath = text(/^\/.*/, 'must be an absolute path like "/volume1/photos"');
+
+export const labelSelector = (example: string) =>
+  v.pipe(
+    v.record(
+      text(LABEL_KEY, 'must be a label key like "app.kubernetes.io/name"'),
+      text(LABEL_VALUE, 'must be a label value (letters, digits, "-", "_", "."; at most 63)'),
+      `must be a mapping of labels like { ${example} }`,
+    ),
+    v.check((labels) => Object.keys(labels).length > 0, 'must name at least one label'),
+  );
+
+export const cidr = v.pipe(
+  v.string('must be a string'),
+  v.check(isCidr, 'must be an IPv4 or IPv6 CIDR like "10.0.0.0/8" or "::/0"'),
+);
+export const port = v.pipe(
+  v.number('must be a port number'),
+  v.integer('must be a port number'),
+  v.minValue(1, 'must be between 1 and 65535'),
+  v.maxValue(65535, 'must be between 1 and 65535'),
+);
+
+export function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  if (prefix === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  const family = isIP(address);
+  return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,362 @@
+/** The configuration schema: every key with its default, and the types derived from it. */
+import * as v from 'valibot';
+import { DEFAULT_IMMICH_VERSION, MIN_IMMICH_MAJOR } from '../constants';
+import {
+  BASE64,
+  FLOATING_TAG,
+  RELEASE_TAG,
+  SEALED_MIN_LENGTH,
+  absolutePath,
+  bool,
+  checkedSection,
+  cidr,
+  dnsLabel,
+  dnsName,
+  dnsSubdomain,
+  labelSelector,
+  oneOf,
+  port,
+  resources,
+  section,
+  strict,
+  text,
+  timezone,
+  toleration,
+  volume,
+  DURATION,
+  CRON,
+  SQL_NAME,
+  stringMap,
+} from './primitives';
+
+const library = v.variant(
+  'source',
+  [
+    /** No external library. */
+    strict({ source: v.literal('none') }),
+    /** A PersistentVolumeClaim the user created in the namespace. */
+    strict({ source: v.literal('pvc'), claimName: dnsSubdomain('photo-library') }),
+    /** An NFS export, mounted by the kubelet. */
+    strict({
+      source: v.literal('nfs'),
+      server: text(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address like "nas.example.com"'),
+      path: absolutePath,
+    }),
+    /** A directory on the node. */
+    strict({ source: v.literal('hostPath'), path: absolutePath }),
+  ],
+  'must have source "none", "pvc", "nfs" or "hostPath"',
+);
+
+/** Pod Security Standards levels, weakest last. */
+export const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
+
+/** Ways of providing the Secrets; see `secrets.mode`. */
+export const SECRET_MODES = ['existing', 'inline', 'external-secrets', 'sealed-secrets'] as const;
+
+const remoteRef = strict({
+  /** Key of the entry in the secret store. */
+  key: v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')),
+  /** Property inside a structured entry (e.g. a JSON field). @default the whole entry */
+  property: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+});
+
+const sealedValue = v.pipe(
+  v.string('must be a string'),
+  v.regex(BASE64, 'must be the base64 output of "kubeseal --raw"'),
+  // A sealed value is far longer than any password; a short one is most likely the plaintext.
+  v.minLength(SEALED_MIN_LENGTH, `must be the output of "kubeseal --raw" (at least ${SEALED_MIN_LENGTH} characters)`),
+);
+
+/** The configuration schema: every key with its default. The README's reference mirrors it. */
+export const configSchema = strict({
+  /** Namespace of every object. @default "immich" */
+  namespace: v.optional(dnsLabel('immich'), 'immich'),
+  /** Base domain (`BASE_DOMAIN`); no default. */
+  domain: dnsName('example.com'),
+  /** Public host name. @default "immich.<domain>" */
+  host: v.optional(dnsName('photos.example.com')),
+  immich: checkedSection(
+    {
+      /** Release of the server and machine-learning images (`IMMICH_VERSION`). */
+      version: v.optional(v.string('must be a string'), DEFAULT_IMMICH_VERSION),
+      /** Allow moving tags such as `release`; server and ML may then drift apart. @default false */
+      allowFloatingTag: v.optional(bool(), false),
+      /** `IMMICH_LOG_LEVEL`. @default "log" */
+      logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+    },
+    ({ version, allowFloatingTag }, report) => {
+      const problem = versionProblem(version, allowFloatingTag);
+      if (problem) report(['version'], version, problem);
+    },
+  ),
+  /** Time zone of the containers (`TZ`). @default "UTC" */
+  timezone: v.optional(timezone, 'UTC'),
+  secrets: section({
+    /**
+     * Where the DB password and the OAuth client secret come from (`IMMICH_SECRETS_MODE`):
+     * `existing` Secrets created with kubectl; `inline` Secrets synthesized from the environment;
+     * `external-secrets` ExternalSecrets read from a secret store; `sealed-secrets` SealedSecrets
+     * holding kubeseal output. @default "existing"
+     */
+    mode: v.optional(oneOf(SECRET_MODES), 'existing'),
+    /** Used with `mode: external-secrets`. */
+    externalSecrets: section({
+      /** The SecretStore or ClusterSecretStore to read from; `name` is required in this mode. */
+      storeRef: section({
+        name: v.optional(dnsSubdomain('vault')),
+        /** @default "ClusterSecretStore" */
+        kind: v.optional(oneOf(['ClusterSecretStore', 'SecretStore'] as const), 'ClusterSecretStore'),
+      }),
+      /** How often the operator re-reads the store. @default "1h" */
+      refreshInterval: v.optional(text(DURATION, 'must be a duration like "1h" or "15m"'), '1h'),
+      /** Remote key (and optional property) of the database password; required in this mode. */
+      dbPassword: v.optional(remoteRef),
+      /** Remote key (and optional property) of the OAuth client secret; required while OAuth is on. */
+      oauthClientSecret: v.optional(remoteRef),
+    }),
+    /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
+    sealedSecrets: section({
+      /** The database password sealed for Secret `immich-db`; required in this mode. */
+      dbPassword: v.optional(sealedValue),
+      /** The OAuth client secret sealed for Secret `immich-config`; required while OAuth is on. */
+      oauthClientSecret: v.optional(sealedValue),
+    }),
+  }),
+  database: section({
+    /** Database user of the server and postgres (`IMMICH_DB_USERNAME`). @default "postgres" */
+    username: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "postgres"'), 'postgres'),
+    /** Database name (`IMMICH_DB_DATABASE_NAME`). @default "immich" */
+    name: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "immich"'), 'immich'),
+    /** Tunes postgres for the disk kind (`DB_STORAGE_TYPE`). @default "SSD" */
+    storageType: v.optional(oneOf(['SSD', 'HDD'] as const), 'SSD'),
+  }),
+  oauth: section({
+    /** Log in through the OIDC provider. @default true */
+    enabled: v.optional(bool(), true),
+    /** @default "https://auth.<domain>/application/o/immich/" (Authentik) */
+    issuerUrl: v.optional(
+      text(
+        /^https?:\/\/[^\s/]+(\/\S*)?$/,
+        'must be an http(s) URL like "https://auth.example.com/application/o/immich/"',
+      ),
+    ),
+    /** OAuth client id (`IMMICH_OAUTH_CLIENT_ID`); required when OAuth is on. */
+    clientId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+    /** @default "openid email profile" */
+    scope: v.optional(v.string('must be a string'), 'openid email profile'),
+    /** @default "Login with Authentik" */
+    buttonText: v.optional(v.string('must be a string'), 'Login with Authentik'),
+    /** Create users on first login. @default true */
+    autoRegister: v.optional(bool(), true),
+    /** Skip the login page and go straight to the provider. @default false */
+    autoLaunch: v.optional(bool(), false),
+    /** @default "client_secret_post" */
+    tokenEndpointAuthMethod: v.optional(
+      oneOf(['client_secret_post', 'client_secret_basic'] as const),
+      'client_secret_post',
+    ),
+    /** Keep e-mail/password login beside OAuth. @default true */
+    passwordLogin: v.optional(bool(), true),
+  }),
+  ingress: section({
+    /** Traefik entry points. @default ["websecure"] */
+    entryPoints: v.optional(
+      v.pipe(
+        v.array(text(/^[A-Za-z0-9_-]+$/, 'must be an entry point name like "websecure"'), 'must be a list'),
+        v.minLength(1, 'must name at least one entry point'),
+      ),
+      ['websecure'],
+    ),
+    /** TLS by cert resolver or existing Secret; `{}` means no TLS section. @default { certResolver: "letsencrypt" } */
+    tls: v.optional(
+      v.pipe(
+        strict({
+          certResolver: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+          secretName: v.optional(dnsSubdomain('immich-tls')),
+        }),
+        v.check((tls) => !(tls.certResolver && tls.secretName), 'set certResolver or secretName, not both'),
+      ),
+      { certResolver: 'letsencrypt' },
+    ),
+  }),
+  /** Where the read-only photo library comes from. @default { source: "none" } */
+  library: v.optional(library, { source: 'none' }),
+  storage: section({
+    /** Uploads, thumbnails, encoded video, database dumps. */
+    data: volume('100Gi'),
+    /** Machine-learning model cache. */
+    mlCache: volume('10Gi'),
+    /** Valkey job queue. */
+    valkey: volume('1Gi'),
+    /** Postgres data (local SSD recommended). */
+    postgres: volume('10Gi'),
+  }),
+  machineLearning: section({
+    /** Image flavour: `cuda` needs an NVIDIA GPU, `cpu` runs anywhere. @default "cuda" */
+    backend: v.optional(oneOf(['cuda', 'cpu'] as const), 'cuda'),
+    /** GPU scheduling, used with the cuda backend. */
+    gpu: section({
+      /** `nvidia.com/gpu` limit. @default 1 */
+      count: v.optional(
+        v.pipe(
+          v.number('must be a whole number'),
+          v.integer('must be a whole number'),
+          v.minValue(1, 'must be at least 1'),
+        ),
+        1,
+      ),
+      /** RuntimeClass of the NVIDIA container runtime; unset uses the node default. */
+      runtimeClassName: v.optional(dnsSubdomain('nvidia')),
+      /** Node selector for GPU nodes. @default {} */
+      nodeSelector: v.optional(stringMap, {}),
+      /** @default [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] */
+      tolerations: v.optional(v.array(toleration, 'must be a list'), [
+        { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+      ]),
+    }),
+  }),
+  resources: section({
+    server: resources('250m', '512Mi', '4Gi'),
+    machineLearning: resources('250m', '2Gi', '8Gi'),
+    valkey: resources('50m', '64Mi', '512Mi'),
+    postgres: resources('250m', '512Mi', '2Gi'),
+  }),
+  backup: section({
+    /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
+    database: section({
+      /** @default true */
+      enabled: v.optional(bool(), true),
+      /** When to dump, in the server's time zone. @default "0 02 * * *" */
+      cronExpression: v.optional(text(CRON, 'must be a five-field cron expression like "0 02 * * *"'), '0 02 * * *'),
+      /** Dumps to keep. @default 14 */
+      keepLastAmount: v.optional(
+        v.pipe(
+          v.number('must be a whole number'),
+          v.integer('must be a whole number'),
+          v.minValue(1, 'must be at least 1'),
+        ),
+        14,
+      ),
+    }),
+  }),
+  podSecurity: section({
+    /**
+     * `pod-security.kubernetes.io/enforce` level of the namespace. `auto` picks the strongest level
+     * every pod meets: `restricted`, or `baseline` with an NFS library, `privileged` with a hostPath
+     * library. @default "auto"
+     */
+    enforce: v.optional(oneOf(['auto', ...PSS_LEVELS] as const), 'auto'),
+  }),
+  networkPolicy: section({
+    /** Default-deny NetworkPolicies plus the paths Immich needs. @default true */
+    enabled: v.optional(bool(), true),
+    /** Pods of the ingress controller allowed to reach the server. */
+    ingressController: section({
+      /** @default { kubernetes.io/metadata.name: traefik } */
+      namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: traefik'), {
+        'kubernetes.io/metadata.name': 'traefik',
+      }),
+      /** @default { app.kubernetes.io/name: traefik } */
+      podSelector: v.optional(labelSelector('app.kubernetes.io/name: traefik'), {
+        'app.kubernetes.io/name': 'traefik',
+      }),
+      /**
+       * Container ports of its entry points, which the server may call: an OIDC issuer published
+       * behind the same ingress controller is reached through it. @default [8000, 8443] (Traefik chart)
+       */
+      ports: v.optional(v.array(port, 'must be a list'), [8000, 8443]),
+    }),
+    /** The cluster DNS pods every pod may query. */
+    dns: section({
+      /** @default { kubernetes.io/metadata.name: kube-system } */
+      namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: kube-system'), {
+        'kubernetes.io/metadata.name': 'kube-system',
+      }),
+      /** @default { k8s-app: kube-dns } */
+      podSelector: v.optional(labelSelector('k8s-app: kube-dns'), { 'k8s-app': 'kube-dns' }),
+    }),
+    /** Outbound HTTPS of the server: the OIDC issuer, the version check. */
+    serverEgress: section({
+      /** @default ["0.0.0.0/0", "::/0"] */
+      cidrs: v.optional(v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, 'must name at least one CIDR')), [
+        '0.0.0.0/0',
+        '::/0',
+      ]),
+      /** Ports besides the issuer's own. @default [443] */
+      ports: v.optional(v.array(port, 'must be a list'), [443]),
+    }),
+    /** Let machine learning download models over HTTPS from public addresses. @default true */
+    modelDownloads: v.optional(bool(), true),
+  }),
+  argocd: section({
+    /** Render an Argo CD Application into `dist/argocd/`. @default false */
+    enabled: v.optional(bool(), false),
+    /** Namespace Argo CD runs in. @default "argocd" */
+    namespace: v.optional(dnsLabel('argocd'), 'argocd'),
+    /** @default "immich" */
+    name: v.optional(dnsSubdomain('immich'), 'immich'),
+    /** @default "default" */
+    project: v.optional(dnsSubdomain('default'), 'default'),
+    /** Git repository holding the rendered `dist/`; required when enabled. */
+    repoURL: v.optional(
+      text(/^(https?:\/\/|ssh:\/\/|git@)\S+$/, 'must be a Git URL like "https://git.example.com/home/immich-k8s.git"'),
+    ),
+    /** @default "main" */
+    targetRevision: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')), 'main'),
+    /** Folder of the app manifests in the repository. @default "dist" */
+    path: v.optional(text(/^[^/\s][^\s]*$/, 'must be a relative path like "dist"'), 'dist'),
+    /** API server of the target cluster. @default "https://kubernetes.default.svc" */
+    server: v.optional(
+      text(/^https:\/\/\S+$/, 'must be an https URL like "https://kubernetes.default.svc"'),
+      'https://kubernetes.default.svc',
+    ),
+  }),
+});
+
+export type Parsed = v.InferOutput<typeof configSchema>;
+
+/** Requests and limits of one component. */
+export type Resources = Parsed['resources']['server'];
+/** Size and class of one volume. */
+export type VolumeConfig = Parsed['storage']['data'];
+/** Source of the read-only photo library. */
+export type LibraryConfig = Parsed['library'];
+/** Database user and database name. */
+export type DatabaseIdentity = Pick<Parsed['database'], 'username' | 'name'>;
+/** A Pod Security Standards level. */
+export type PssLevel = (typeof PSS_LEVELS)[number];
+/** One of `secrets.mode`. */
+export type SecretMode = (typeof SECRET_MODES)[number];
+
+/** Secret values, read from the environment only in inline mode; never from a file. */
+export interface SecretValues {
+  readonly dbPassword: string;
+  readonly oauthClientSecret?: string;
+}
+
+/** The validated configuration with derived defaults resolved. */
+export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity'> & {
+  readonly host: string;
+  readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
+  /** `auto` resolved to a level. */
+  readonly podSecurity: { readonly enforce: PssLevel };
+  /** Present only in inline mode. */
+  readonly secretValues?: SecretValues;
+};
+
+/** Why a version cannot be deployed, or undefined when it can. */
+function versionProblem(version: string, allowFloatingTag: boolean): string | undefined {
+  const release = RELEASE_TAG.exec(version);
+  if (release) {
+    return Number(release[1]) >= MIN_IMMICH_MAJOR
+      ? undefined
+      : `must be v${MIN_IMMICH_MAJOR}.0.0 or newer (the /data layout and the config file need it)`;
+  }
+  if (FLOATING_TAG.test(version)) {
+    return allowFloatingTag
+      ? undefined
+      : `is a floating tag that lets server and machine learning drift apart; pin a release like "${DEFAULT_IMMICH_VERSION}" or set immich.allowFloatingTag: true`;
+  }
+  return `must be a release tag like "${DEFAULT_IMMICH_VERSION}"`;
+}
