@@ -2,6 +2,7 @@ import { App, Chart, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
+import { CloudNativePg } from './components/cloudnative-pg';
 import { ImmichIngressRoute } from './components/ingress-route';
 import { ImmichServer } from './components/immich-server';
 import { MachineLearning } from './components/machine-learning';
@@ -9,12 +10,13 @@ import { NetworkPolicies } from './components/network-policies';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets } from './components/secrets';
 import { Valkey } from './components/valkey';
-import type { Config } from './config';
-import { PART_OF } from './constants';
+import { VolumeBackup } from './components/volume-backup';
+import { type Config, bundledPostgresKept } from './config';
+import { NAMES, PART_OF, SERVER_UID } from './constants';
 import { CLIENT_SECRET_PLACEHOLDER, checksum, renderImmichConfig, renderImmichConfigTemplate } from './immich-config';
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
-import { httpUrl } from './lib/pod';
+import { httpUrl, urlPort } from './lib/pod';
 
 /** Kubernetes version whose Pod Security Standards the namespace enforces; pinned so upgrades never reject pods. */
 const PSS_VERSION = 'v1.28';
@@ -70,22 +72,41 @@ export class ImmichChart extends Chart {
       machineLearningUrl: this.machineLearningUrl,
       oauthClientSecret: config.secretValues?.oauthClientSecret ?? CLIENT_SECRET_PLACEHOLDER,
     });
+    const { database } = config;
+    const cnpgConfig = database.cloudnativePg;
+    const onCloudnativePg = database.engine === 'cloudnative-pg';
+    const volumes = config.backup.volumes;
     const secrets = new ImmichSecrets(this, 'secrets', {
       secrets: config.secrets,
       oauth: config.oauth.enabled,
+      dbPassword: bundledPostgresKept(database),
+      backupCredentials: onCloudnativePg ? cnpgConfig.backup?.credentialsSecret : undefined,
       values: config.secretValues,
       immichConfig,
       immichConfigTemplate: (secretKey) => renderImmichConfigTemplate(config, this.machineLearningUrl, secretKey),
     });
 
-    const postgres = new Postgres(this, 'postgres', {
-      instance,
-      database: config.database,
-      dbSecretName: secrets.dbSecretName,
-      storage: config.storage.postgres,
-      storageType: config.database.storageType,
-      resources: config.resources.postgres,
-    });
+    const postgres = bundledPostgresKept(database)
+      ? new Postgres(this, 'postgres', {
+          instance,
+          database,
+          dbSecretName: secrets.dbSecretName,
+          storage: config.storage.postgres,
+          storageType: database.storageType,
+          resources: config.resources.postgres,
+        })
+      : undefined;
+    const importing = onCloudnativePg && cnpgConfig.importFrom === 'bundled';
+    const cloudnativePg = onCloudnativePg
+      ? new CloudNativePg(this, 'cloudnative-pg', {
+          config: cnpgConfig,
+          databaseName: database.name,
+          importFrom: importing ? postgres?.source : undefined,
+        })
+      : undefined;
+    const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
+    if (!databaseConnection) throw new Error('no database engine was built');
+
     const valkey = new Valkey(this, 'valkey', {
       instance,
       storage: config.storage.valkey,
@@ -96,17 +117,27 @@ export class ImmichChart extends Chart {
       version: config.immich.version,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
-      postgres: postgres.endpoint,
+      database: databaseConnection,
       valkey: valkey.endpoint,
       machineLearning: machineLearning.endpoint,
-      database: config.database,
-      dbSecretName: secrets.dbSecretName,
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
       storage: config.storage.data,
       library: config.library,
       resources: config.resources.server,
+      // Nothing may write to the old database after its dump, nor to the volume being restored.
+      stopped: importing || volumes.restore.enabled,
     });
+    const volumeBackup =
+      volumes.enabled || volumes.restore.enabled
+        ? new VolumeBackup(this, 'volume-backup', {
+            instance,
+            config: volumes,
+            claimName: NAMES.dataPvc,
+            uid: SERVER_UID,
+            wave: server.wave,
+          })
+        : undefined;
 
     new ImmichIngressRoute(this, 'ingress', {
       host: config.host,
@@ -121,8 +152,15 @@ export class ImmichChart extends Chart {
         issuerPort: config.oauth.enabled ? urlPort(config.oauth.issuerUrl) : undefined,
         server: server.endpoint,
         machineLearning: machineLearning.endpoint,
-        postgres: postgres.endpoint,
+        database: databaseConnection.endpoint,
         valkey: valkey.endpoint,
+        postgres: postgres?.endpoint,
+        cloudnativePg: cloudnativePg && {
+          cluster: cloudnativePg.endpoint,
+          objectStorePort: cloudnativePg.objectStorePort,
+          importFrom: importing ? postgres?.endpoint : undefined,
+        },
+        volumeMover: volumeBackup?.moverPods,
       });
     }
   }
@@ -152,10 +190,4 @@ export function buildCharts(config: Config): ImmichCharts {
     app: new ImmichChart(app, 'immich', { config }),
     ...(config.argocd.enabled ? { argocd: new ArgoCdChart(app, 'argocd', { config }) } : {}),
   };
-}
-
-/** The TCP port of an http(s) URL. */
-function urlPort(url: string): number {
-  const parsed = new URL(url);
-  return parsed.port ? Number(parsed.port) : parsed.protocol === 'http:' ? 80 : 443;
 }

@@ -23,6 +23,13 @@ export const IMAGES = {
   /** Postgres 14 with VectorChord, as pinned by Immich's docker-compose.yml. */
   postgres:
     'ghcr.io/immich-app/postgres:14-vectorchord0.4.3-pgvectors0.2.0@sha256:bcf63357191b76a916ae5eb93464d65c07511da41e3bf7a8416db519b40b1c23',
+  /**
+   * CloudNativePG operand image with VectorChord 0.5.3 on PostgreSQL 17.6: newer than the bundled
+   * 0.4.3 (Immich never downgrades the extension) and inside Immich's accepted range (>= 0.3, < 2).
+   * @see https://github.com/tensorchord/cloudnative-vectorchord
+   */
+  cloudnativePg:
+    'ghcr.io/tensorchord/cloudnative-vectorchord:17.6-0.5.3@sha256:ef3bf2e3abe76c3939b994afbde46cb9f24d2fbdf7ff2026a03aefa84d9a2a23',
 } as const;
 
 /** Container ports. */
@@ -80,6 +87,38 @@ export const NAMES = {
   dbSecret: 'immich-db',
   /** The Immich config file: a Secret when it holds the OAuth client secret, else a ConfigMap. */
   configSecret: 'immich-config',
+  /** CloudNativePG Cluster; the operator derives `<name>-rw`, `<name>-app` and its PVC names from it. */
+  cloudnativePg: 'immich-pg',
+  /** Barman Cloud ObjectStore holding base backups and WAL. */
+  objectStore: 'immich-pg-backup',
+  /** VolSync objects and the mover's ServiceAccount and NetworkPolicy. */
+  volumeBackup: 'immich-data',
+  volumeRestore: 'immich-data-restore',
+  volumeMover: 'immich-volsync',
+} as const;
+
+/** Non-root identity of the server (`node` in the image); it owns the upload volume, and so does the backup mover. */
+export const SERVER_UID = 1000;
+
+/**
+ * CloudNativePG facts the manifests rely on.
+ * @see https://cloudnative-pg.io/documentation/1.30/
+ */
+export const CLOUDNATIVE_PG = {
+  /** Label the operator puts on every instance and job pod of a cluster. */
+  clusterLabel: 'cnpg.io/cluster',
+  /** Ports of the instance pods: Postgres, the instance manager's status endpoint, metrics. */
+  ports: { postgres: 5432, status: 8000, metrics: 9187 },
+  /** Keys of the operator-generated `<cluster>-app` Secret. */
+  appSecretKeys: ['username', 'password', 'host', 'port', 'dbname', 'uri', 'jdbc-uri', 'pgpass'],
+  /** Name of the Barman Cloud plugin in `spec.plugins` and `pluginConfiguration`. */
+  barmanPlugin: 'barman-cloud.cloudnative-pg.io',
+} as const;
+
+/** Keys of the object store credentials Secret the ObjectStore reads. */
+export const BACKUP_SECRET_KEYS = {
+  accessKeyId: 'ACCESS_KEY_ID',
+  secretAccessKey: 'ACCESS_SECRET_KEY',
 } as const;
 
 /** Value of `app.kubernetes.io/part-of` and the default `instance`. */

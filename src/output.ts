@@ -15,11 +15,17 @@ const KIND_ORDER: Record<string, number> = {
   ConfigMap: 1,
   ExternalSecret: 1,
   SealedSecret: 1,
+  // The object store exists before the Cluster that archives into it.
+  ObjectStore: 1,
   PersistentVolumeClaim: 2,
   Service: 3,
   StatefulSet: 4,
   Deployment: 4,
+  Cluster: 4,
   IngressRoute: 5,
+  ScheduledBackup: 5,
+  ReplicationSource: 5,
+  ReplicationDestination: 5,
 };
 
 /** A synthesized manifest and the file it is written to. */

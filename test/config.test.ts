@@ -12,7 +12,10 @@ describe('defaults', () => {
     expect(c.immich.version).toBe(DEFAULT_IMMICH_VERSION);
     expect(c.timezone).toBe('UTC');
     expect(c.secrets.mode).toBe('existing');
-    expect(c.database).toEqual({ username: 'postgres', name: 'immich', storageType: 'SSD' });
+    expect(c.database).toMatchObject({ engine: 'bundled', username: 'postgres', name: 'immich', storageType: 'SSD' });
+    expect(c.database.cloudnativePg).toMatchObject({ instances: 3, owner: 'immich', bootstrap: 'initdb' });
+    expect(c.database.cloudnativePg.backup).toBeUndefined();
+    expect(c.backup.volumes).toMatchObject({ enabled: false, copyMethod: 'Direct', schedule: '0 3 * * *' });
     expect(c.oauth.issuerUrl).toBe('https://auth.example.com/application/o/immich/');
     expect(c.ingress).toEqual({ entryPoints: ['websecure'], tls: { certResolver: 'letsencrypt' } });
     expect(c.library).toEqual({ source: 'none' });
@@ -289,8 +292,10 @@ describe('hardening defaults', () => {
   });
 
   test('the nightly database dump is on by default, keeping 14 dumps', () => {
-    expect(config({ backup: undefined }).backup).toEqual({
-      database: { enabled: true, cronExpression: '0 02 * * *', keepLastAmount: 14 },
+    expect(config({ backup: undefined }).backup.database).toEqual({
+      enabled: true,
+      cronExpression: '0 02 * * *',
+      keepLastAmount: 14,
     });
   });
 });

@@ -1,37 +1,30 @@
 /**
- * The validation gate: each secrets mode is synthesized by the bundled app into a temp folder, as
- * a user would, and every file is checked against the Kubernetes and CRD schemas, for references
- * that resolve, for the Pod Security level its namespace enforces, and for leaked secrets.
+ * The validation gate: each scenario (every secrets mode, CloudNativePG with backups, import and
+ * recovery, volume backups and restore) is synthesized by the bundled app into a temp folder, as a
+ * user would, and every file is checked against the Kubernetes and CRD schemas, for references
+ * that resolve, for the Pod Security level its namespace enforces, for drift and for leaked secrets.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SecretMode } from '../src/config';
-import { readManifests } from './support/files';
-import { MODES, PLAINTEXT, synthModeToDir } from './support/modes';
-import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from './support/pss';
-import { type ExternalRefs, referenceProblems } from './support/references';
-import { ROOT } from './support/synth';
 import { driftProblems } from './support/drift';
+import { readManifests } from './support/files';
+import { PLAINTEXT, SCENARIOS, type Scenario, synthScenarioToDir } from './support/modes';
+import { operatorPodsOf } from './support/operator-pods';
+import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from './support/pss';
+import { referenceProblems } from './support/references';
+import { ROOT } from './support/synth';
 import { schemaProblems, unknownFieldProblems } from './support/validate';
 
-/** Secrets the user creates with kubectl in existing mode; every other mode synthesizes its own. */
-const EXTERNAL: Record<SecretMode, ExternalRefs> = {
-  existing: { secrets: ['immich-db', 'immich-config'] },
-  inline: {},
-  'external-secrets': {},
-  'sealed-secrets': {},
-};
-
-const GATES: [string, SecretMode, () => string][] = [
-  ...(Object.keys(MODES) as SecretMode[]).map((mode): [string, SecretMode, () => string] => [
-    `secrets mode ${mode}`,
-    mode,
-    () => synthModeToDir(mode),
+const GATES: [string, Scenario, () => string][] = [
+  ...Object.entries(SCENARIOS).map(([name, scenario]): [string, Scenario, () => string] => [
+    name,
+    scenario,
+    () => synthScenarioToDir(scenario),
   ]),
-  ['the committed dist/', 'existing', () => ROOT],
+  ['the committed dist/', SCENARIOS['secrets mode existing']!, () => ROOT],
 ];
 
-describe.each(GATES)('%s', (_name, mode, makeDir) => {
+describe.each(GATES)('%s', (_name, scenario, makeDir) => {
   let dir: string;
   let files: { file: string; object: any }[];
   let objects: any[];
@@ -57,21 +50,29 @@ describe.each(GATES)('%s', (_name, mode, makeDir) => {
     expect(driftProblems(objects)).toEqual([]);
   });
 
-  test('every selector, Secret, ConfigMap, PVC and ServiceAccount reference resolves', () => {
-    expect(referenceProblems(objects, EXTERNAL[mode])).toEqual([]);
+  test('every selector, Secret, ConfigMap, PVC, ServiceAccount and custom resource reference resolves', () => {
+    expect(referenceProblems(objects, scenario.external)).toEqual([]);
   });
 
-  test('every pod meets the Pod Security level its namespace enforces, the strongest they all meet', () => {
+  test('every pod, operator pods included, meets the Pod Security level its namespace enforces, the strongest they all meet', () => {
     const namespace = objects.find((o) => o.kind === 'Namespace');
     const level = namespace.metadata.labels['pod-security.kubernetes.io/enforce'];
-    const pods = objects.filter((o) => podSpecOf(o));
-    expect(pods).toHaveLength(4);
-    expect(level).toBe(namespaceLevelFor(pods.map(podSpecOf)));
+    const pods = [
+      ...objects
+        .filter((o) => podSpecOf(o))
+        .map((o) => ({
+          ref: `${o.kind}/${o.metadata.name}`,
+          spec: podSpecOf(o),
+          annotations: podTemplateOf(o).metadata?.annotations ?? {},
+        })),
+      ...operatorPodsOf(objects).map((pod) => ({ ...pod, annotations: {} })),
+    ];
+    expect(pods.length).toBeGreaterThanOrEqual(3);
+    expect(level).toBe(namespaceLevelFor(pods.map((p) => p.spec)));
     if (level === 'privileged') return;
     for (const pod of pods) {
-      const annotations = podTemplateOf(pod).metadata?.annotations ?? {};
-      expect({ pod: pod.metadata.name, violations: pssViolations(podSpecOf(pod), level, annotations) }).toEqual({
-        pod: pod.metadata.name,
+      expect({ pod: pod.ref, violations: pssViolations(pod.spec, level, pod.annotations) }).toEqual({
+        pod: pod.ref,
         violations: [],
       });
     }
@@ -83,7 +84,7 @@ describe.each(GATES)('%s', (_name, mode, makeDir) => {
     expect(nested[0]!.object.spec.source).toMatchObject({ path: 'dist', directory: { recurse: false } });
   });
 
-  if (mode === 'inline') return;
+  if (scenario.mode === 'inline') return;
 
   test('no synthesized Secret carries data', () => {
     const secrets = objects.filter((o) => o.kind === 'Secret');

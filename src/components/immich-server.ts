@@ -1,22 +1,19 @@
 import { Construct } from 'constructs';
 import { type k8s } from 'cdk8s-plus-28';
-import type { DatabaseIdentity, LibraryConfig, Resources, VolumeConfig } from '../config';
+import type { LibraryConfig, Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
-import { DB_SECRET_KEYS, HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS } from '../constants';
+import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
+  type DatabaseConnection,
   type Endpoint,
   httpProbe,
   httpUrl,
   resourceRequirements,
   scratchVolume,
-  secretEnv,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
-
-/** Non-root identity (`node` in the image); it must own the upload volume. */
-const SERVER_UID = 1000;
 
 export interface ImmichServerProps {
   /** Label `app.kubernetes.io/instance`. */
@@ -27,13 +24,10 @@ export interface ImmichServerProps {
   readonly timezone: string;
   /** `IMMICH_LOG_LEVEL`. */
   readonly logLevel: string;
-  readonly postgres: Endpoint;
+  /** The database and the `DB_*` variables that reach it. */
+  readonly database: DatabaseConnection;
   readonly valkey: Endpoint;
   readonly machineLearning: Endpoint;
-  /** Database user and name. */
-  readonly database: DatabaseIdentity;
-  /** Secret with the `password` key. */
-  readonly dbSecretName: string;
   /** Secret or ConfigMap holding the system config file under `immich-config.json`. */
   readonly configFile: ConfigFileSource;
   /** Hash of the config file; a change rolls the pod because Immich reads it only at start. */
@@ -43,6 +37,8 @@ export interface ImmichServerProps {
   /** External photo library, mounted read-only. */
   readonly library: LibraryConfig;
   readonly resources: Resources;
+  /** Scale to zero while a database import or a volume restore runs, so that nothing writes meanwhile. @default false */
+  readonly stopped?: boolean;
 }
 
 /**
@@ -52,16 +48,19 @@ export interface ImmichServerProps {
 export class ImmichServer extends Construct {
   /** Where the ingress reaches the server. */
   readonly endpoint: Endpoint;
+  /** Argo CD sync wave of the server and its upload volume. */
+  readonly wave: number = SYNC_WAVES.server;
 
   constructor(scope: Construct, id: string, props: ImmichServerProps) {
     super(scope, id);
-    const identity = componentIdentity(NAMES.server, 'server', props.instance, SYNC_WAVES.server);
+    const identity = componentIdentity(NAMES.server, 'server', props.instance, this.wave);
     const library = libraryVolume(props.library);
 
     persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
     componentService(this, 'service', identity, { name: 'http', port: PORTS.server });
 
     singletonDeployment(this, identity, {
+      stopped: props.stopped,
       uid: SERVER_UID,
       // Immich reads its config file only at start: a changed file must roll the pod.
       annotations: { 'checksum/immich-config': props.configChecksum },
@@ -72,11 +71,7 @@ export class ImmichServer extends Construct {
           imagePullPolicy: 'IfNotPresent',
           ports: [{ name: 'http', containerPort: PORTS.server }],
           env: [
-            { name: 'DB_HOSTNAME', value: props.postgres.host },
-            { name: 'DB_PORT', value: String(props.postgres.port) },
-            { name: 'DB_USERNAME', value: props.database.username },
-            secretEnv('DB_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
-            { name: 'DB_DATABASE_NAME', value: props.database.name },
+            ...props.database.env,
             { name: 'REDIS_HOSTNAME', value: props.valkey.host },
             { name: 'REDIS_PORT', value: String(props.valkey.port) },
             { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Config } from '../config';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import type { Endpoint } from '../lib/pod';
+import { CLOUDNATIVE_PG, NAMES } from '../constants';
 
 /** Private and link-local ranges kept out of the model downloads: machine learning needs none of them. */
 const PRIVATE_CIDRS = {
@@ -12,6 +13,16 @@ const PRIVATE_CIDRS = {
 const DNS_PORT = 53;
 const HTTPS_PORT = 443;
 
+/** The CloudNativePG cluster's peers. */
+export interface CloudNativePgPeers {
+  /** The `-rw` Service and the instance pods. */
+  readonly cluster: Endpoint;
+  /** Port of the object store, when the cluster backs up to one. @default no backups */
+  readonly objectStorePort?: number;
+  /** The bundled postgres the cluster imports from. @default no import */
+  readonly importFrom?: Endpoint;
+}
+
 export interface NetworkPoliciesProps {
   /** `networkPolicy` of the configuration: peers outside the namespace. */
   readonly policy: Config['networkPolicy'];
@@ -19,28 +30,31 @@ export interface NetworkPoliciesProps {
   readonly issuerPort?: number;
   readonly server: Endpoint;
   readonly machineLearning: Endpoint;
-  readonly postgres: Endpoint;
+  /** The database the server uses: the bundled postgres or the CloudNativePG `-rw` Service. */
+  readonly database: Endpoint;
   readonly valkey: Endpoint;
+  /** The bundled postgres, while it is part of the output. @default none */
+  readonly postgres?: Endpoint;
+  /** A CloudNativePG cluster. @default none */
+  readonly cloudnativePg?: CloudNativePgPeers;
+  /** Labels of the VolSync mover pods. @default no volume backups */
+  readonly volumeMover?: Record<string, string>;
 }
 
 /**
  * Default deny for every pod of the namespace, then one policy per component that opens only
- * what Immich uses: ingress controller → server; server → postgres, valkey, machine learning;
+ * what Immich uses: ingress controller → server; server → database, valkey, machine learning;
  * server → HTTPS (OIDC issuer, version check) and the ingress controller's entry points (an issuer
- * published behind it); machine learning → public HTTPS (models); DNS for all.
+ * published behind it); machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
+ * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
+ * during an import, the bundled postgres. With volume backups: mover → restic repository.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
 export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
-    const { policy, server, machineLearning, postgres, valkey } = props;
-    const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
-    const pods = (endpoint: Endpoint): k8s.NetworkPolicyPeer => ({ podSelector: { matchLabels: endpoint.pods } });
-    const toEndpoint = (endpoint: Endpoint): k8s.NetworkPolicyEgressRule => ({
-      to: [pods(endpoint)],
-      ports: [tcp(endpoint.port)],
-    });
+    const { policy, server, machineLearning, database, valkey } = props;
     const fromServer = (endpoint: Endpoint): k8s.NetworkPolicyIngressRule => ({
       from: [pods(server)],
       ports: [tcp(endpoint.port)],
@@ -73,7 +87,7 @@ export class NetworkPolicies extends Construct {
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [ingressController], ports: [tcp(server.port)] }],
       egress: [
-        toEndpoint(postgres),
+        toEndpoint(database),
         toEndpoint(valkey),
         toEndpoint(machineLearning),
         // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
@@ -81,9 +95,7 @@ export class NetworkPolicies extends Construct {
         ...(policy.ingressController.ports.length > 0
           ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
           : []),
-        ...(serverPorts.length > 0
-          ? [{ to: policy.serverEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: serverPorts.map(tcp) }]
-          : []),
+        ...(serverPorts.length > 0 ? [toAddresses(policy.serverEgress.cidrs, serverPorts)] : []),
       ],
     });
 
@@ -104,22 +116,96 @@ export class NetworkPolicies extends Construct {
           ]
         : undefined,
     });
-    for (const [id, endpoint] of [
-      ['postgres', postgres],
-      ['valkey', valkey],
-    ] as const) {
-      // Only the server talks to the database and the queue; they open no connection themselves.
-      // No `egress` list: the server drops an empty one, and a second apply would then change the object.
-      this.policy(id, endpoint.host, {
-        podSelector: { matchLabels: endpoint.pods },
+
+    // Only the server talks to the queue, and to the bundled postgres while it is the database; a
+    // CloudNativePG cluster importing from the bundled postgres reads it too. Neither opens a
+    // connection itself.
+    if (props.postgres) {
+      const clients = [
+        ...(props.postgres.host === database.host ? [fromServer(props.postgres)] : []),
+        ...(props.cloudnativePg?.importFrom
+          ? [{ from: [pods(props.cloudnativePg.cluster)], ports: [tcp(props.postgres.port)] }]
+          : []),
+      ];
+      this.policy('postgres', props.postgres.host, onlyFrom(props.postgres, clients));
+    }
+    this.policy('valkey', valkey.host, onlyFrom(valkey, [fromServer(valkey)]));
+    if (props.cloudnativePg) this.cloudnativePg(props.cloudnativePg, server, policy.cloudnativePg);
+    if (props.volumeMover) {
+      // The mover only writes to the restic repository; nothing connects to it.
+      this.policy('volume-mover', NAMES.volumeMover, {
+        podSelector: { matchLabels: props.volumeMover },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [fromServer(endpoint)],
+        egress: [toAddresses(policy.volumeBackups.cidrs, policy.volumeBackups.ports)],
       });
     }
+  }
+
+  /**
+   * The instances: reached by the operator, each other and the server; reaching each other, the
+   * Kubernetes API, the object store and, during an import, the bundled postgres.
+   */
+  private cloudnativePg(
+    peers: CloudNativePgPeers,
+    server: Endpoint,
+    policy: Config['networkPolicy']['cloudnativePg'],
+  ): void {
+    const { cluster, objectStorePort, importFrom } = peers;
+    const { postgres, status } = CLOUDNATIVE_PG.ports;
+    const operator: k8s.NetworkPolicyPeer = {
+      namespaceSelector: { matchLabels: policy.operator.namespaceSelector },
+      podSelector: { matchLabels: policy.operator.podSelector },
+    };
+    const storePorts = [...new Set([...policy.objectStore.ports, ...(objectStorePort ? [objectStorePort] : [])])];
+    this.policy('cloudnative-pg', NAMES.cloudnativePg, {
+      podSelector: { matchLabels: cluster.pods },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        { from: [operator], ports: [tcp(status), tcp(postgres)] },
+        // Streaming replication, and the instance managers asking each other for status.
+        { from: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
+        { from: [pods(server)], ports: [tcp(postgres)] },
+      ],
+      egress: [
+        { to: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
+        // The instance manager watches its Cluster and reads Secrets through the API.
+        toAddresses(policy.kubernetesApi.cidrs, policy.kubernetesApi.ports),
+        ...(objectStorePort ? [toAddresses(policy.objectStore.cidrs, storePorts)] : []),
+        ...(importFrom ? [toEndpoint(importFrom)] : []),
+      ],
+    });
   }
 
   private policy(id: string, name: string, spec: k8s.NetworkPolicySpec): void {
     const policy = new k8s.KubeNetworkPolicy(this, id, { metadata: { name }, spec });
     syncPolicy(policy, { wave: SYNC_WAVES.prerequisites });
   }
+}
+
+function tcp(port: number): k8s.NetworkPolicyPort {
+  return { protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) };
+}
+
+function pods(endpoint: Endpoint): k8s.NetworkPolicyPeer {
+  return { podSelector: { matchLabels: endpoint.pods } };
+}
+
+function toEndpoint(endpoint: Endpoint): k8s.NetworkPolicyEgressRule {
+  return { to: [pods(endpoint)], ports: [tcp(endpoint.port)] };
+}
+
+function toAddresses(cidrs: readonly string[], ports: readonly number[]): k8s.NetworkPolicyEgressRule {
+  return { to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: ports.map(tcp) };
+}
+
+/**
+ * A policy for pods that accept only the given rules and open no connection. With no rule the
+ * `ingress` list is left out: the server drops an empty one, and a second apply would change it.
+ */
+function onlyFrom(endpoint: Endpoint, rules: k8s.NetworkPolicyIngressRule[]): k8s.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: endpoint.pods },
+    policyTypes: ['Ingress', 'Egress'],
+    ...(rules.length > 0 ? { ingress: rules } : {}),
+  };
 }

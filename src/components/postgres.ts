@@ -5,7 +5,9 @@ import type { DatabaseIdentity, Resources, VolumeConfig } from '../config';
 import { DB_SECRET_KEYS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
+  type DatabaseConnection,
   type Endpoint,
+  type PostgresSource,
   claimSpec,
   execProbe,
   resourceRequirements,
@@ -40,6 +42,10 @@ export interface PostgresProps {
 export class Postgres extends Construct {
   /** Where the server reaches the database. */
   readonly endpoint: Endpoint;
+  /** Its address and login, for an import into another cluster. */
+  readonly source: PostgresSource;
+  /** How the server connects: host, port, user, database and the password from the DB Secret. */
+  readonly connection: DatabaseConnection;
 
   constructor(scope: Construct, id: string, props: PostgresProps) {
     super(scope, id);
@@ -115,6 +121,19 @@ export class Postgres extends Construct {
     syncPolicy(statefulSet, { wave: identity.wave, keep: true });
 
     this.endpoint = { host: identity.name, port: PORTS.postgres, pods: identity.selector };
+    const { username, name } = props.database;
+    const password = { secretName: props.dbSecretName, key: DB_SECRET_KEYS.password };
+    this.source = { endpoint: this.endpoint, username, database: name, password };
+    this.connection = {
+      endpoint: this.endpoint,
+      env: [
+        { name: 'DB_HOSTNAME', value: this.endpoint.host },
+        { name: 'DB_PORT', value: String(this.endpoint.port) },
+        { name: 'DB_USERNAME', value: username },
+        secretEnv('DB_PASSWORD', password.secretName, password.key),
+        { name: 'DB_DATABASE_NAME', value: name },
+      ],
+    };
   }
 }
 

@@ -9,8 +9,8 @@ import {
 } from '../../imports/external-secrets.io';
 import { SealedSecret } from '../../imports/bitnami.com';
 import type { Config, SecretValues } from '../config';
-import { DB_SECRET_KEYS, IMMICH_CONFIG_KEY, NAMES } from '../constants';
-import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
+import { BACKUP_SECRET_KEYS, DB_SECRET_KEYS, IMMICH_CONFIG_KEY, NAMES } from '../constants';
+import { SYNC_WAVES, type SyncPolicy, syncPolicy } from '../lib/argocd';
 
 /** Key of the client secret inside the operator-managed config Secret, read by the template. */
 const CLIENT_SECRET_KEY = 'oauth-client-secret';
@@ -26,11 +26,23 @@ export interface ConfigFileSource {
   readonly name: string;
 }
 
+/** A plain Secret this component provides in every mode but `existing`: its keys and the value behind each. */
+interface SecretSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly keys: Readonly<Record<string, keyof SecretValues>>;
+  readonly policy: SyncPolicy;
+}
+
 export interface ImmichSecretsProps {
   /** `secrets` of the configuration: the mode and its settings. */
   readonly secrets: Config['secrets'];
   /** Whether the config file carries an OAuth client secret. */
   readonly oauth: boolean;
+  /** Whether the bundled postgres runs and so needs the DB Secret. */
+  readonly dbPassword: boolean;
+  /** Name of the object store credentials Secret, when CloudNativePG backs up. @default none */
+  readonly backupCredentials?: string;
   /** Secret values; required in inline mode. */
   readonly values?: SecretValues;
   /** The rendered config file, with the real client secret in inline mode. */
@@ -40,11 +52,11 @@ export interface ImmichSecretsProps {
 }
 
 /**
- * The DB Secret (its `password` key, read by the server and postgres) and the Immich config file.
- * Per `secrets.mode`: `existing` synthesizes nothing secret, `inline` writes Secrets from the
- * environment, `external-secrets` and `sealed-secrets` write the objects their operators turn into
- * Secrets of the same names and keys. A config file without OAuth holds nothing secret and becomes
- * a ConfigMap in every mode.
+ * The DB Secret (its `password` key, read by the server and postgres), the object store
+ * credentials of CloudNativePG backups, and the Immich config file. Per `secrets.mode`: `existing`
+ * synthesizes nothing secret, `inline` writes Secrets from the environment, `external-secrets` and
+ * `sealed-secrets` write the objects their operators turn into Secrets of the same names and keys.
+ * A config file without OAuth holds nothing secret and becomes a ConfigMap in every mode.
  */
 export class ImmichSecrets extends Construct {
   /** Name of the Secret with the `password` key. */
@@ -62,27 +74,57 @@ export class ImmichSecrets extends Construct {
       });
       syncPolicy(configMap, PREREQUISITE);
     }
+    const specs: SecretSpec[] = [
+      ...(props.dbPassword
+        ? [
+            {
+              id: 'db',
+              name: this.dbSecretName,
+              keys: { [DB_SECRET_KEYS.password]: 'dbPassword' as const },
+              policy: DB_POLICY,
+            },
+          ]
+        : []),
+      ...(props.backupCredentials
+        ? [
+            {
+              id: 'backup-credentials',
+              name: props.backupCredentials,
+              keys: {
+                [BACKUP_SECRET_KEYS.accessKeyId]: 'backupAccessKeyId' as const,
+                [BACKUP_SECRET_KEYS.secretAccessKey]: 'backupSecretAccessKey' as const,
+              },
+              policy: PREREQUISITE,
+            },
+          ]
+        : []),
+    ];
     // `existing`: the user creates the Secrets, nothing is synthesized.
-    if (props.secrets.mode === 'inline') this.inline(props);
-    if (props.secrets.mode === 'external-secrets') this.external(props);
-    if (props.secrets.mode === 'sealed-secrets') this.sealed(props);
+    if (props.secrets.mode === 'inline') this.inline(props, specs);
+    if (props.secrets.mode === 'external-secrets') this.external(props, specs);
+    if (props.secrets.mode === 'sealed-secrets') this.sealed(props, specs);
   }
 
   /** Plain Secrets holding the values from the environment. */
-  private inline(props: ImmichSecretsProps): void {
-    if (!props.values) throw new Error('inline secrets need values');
+  private inline(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+    const values = props.values;
+    if (!values) throw new Error('inline secrets need values');
     const secret = (id: string, name: string, stringData: Record<string, string>) =>
       new k8s.KubeSecret(this, id, { metadata: { name }, type: 'Opaque', stringData });
-    syncPolicy(secret('db', this.dbSecretName, { [DB_SECRET_KEYS.password]: props.values.dbPassword }), DB_POLICY);
+    for (const spec of specs) {
+      const stringData = mapValues(spec.keys, (value) => required(values[value], value));
+      syncPolicy(secret(spec.id, spec.name, stringData), spec.policy);
+    }
     if (props.oauth) {
       syncPolicy(secret('config', this.configFile.name, { [IMMICH_CONFIG_KEY]: props.immichConfig }), PREREQUISITE);
     }
   }
 
   /** ExternalSecrets that copy the values from a secret store into the Secrets. */
-  private external(props: ImmichSecretsProps): void {
-    const { storeRef, refreshInterval, dbPassword, oauthClientSecret } = props.secrets.externalSecrets;
-    if (!storeRef.name || !dbPassword) throw new Error('external-secrets mode needs a store and a DB password key');
+  private external(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+    const external = props.secrets.externalSecrets;
+    const { storeRef, refreshInterval, oauthClientSecret } = external;
+    if (!storeRef.name) throw new Error('external-secrets mode needs a store');
     const secretStoreRef = {
       name: storeRef.name,
       kind:
@@ -96,18 +138,22 @@ export class ImmichSecrets extends Construct {
       // Keep the Secret if the entry disappears from the store.
       deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
     });
-    const db = new ExternalSecret(this, 'db', {
-      metadata: { name: this.dbSecretName },
-      spec: {
-        refreshInterval,
-        secretStoreRef,
-        target: target(this.dbSecretName),
-        data: [{ secretKey: DB_SECRET_KEYS.password, remoteRef: dbPassword }],
-      },
-    });
-    syncPolicy(db, { ...DB_POLICY, customResource: true });
+    for (const spec of specs) {
+      const secret = new ExternalSecret(this, spec.id, {
+        metadata: { name: spec.name },
+        spec: {
+          refreshInterval,
+          secretStoreRef,
+          target: target(spec.name),
+          data: Object.entries(spec.keys).map(([secretKey, value]) => ({
+            secretKey,
+            remoteRef: required(external[value as keyof typeof external] as ExternalRef | undefined, value),
+          })),
+        },
+      });
+      syncPolicy(secret, { ...spec.policy, customResource: true });
+    }
     if (!props.oauth) return;
-    if (!oauthClientSecret) throw new Error('external-secrets mode needs an OAuth client secret key');
     const config = new ExternalSecret(this, 'config', {
       metadata: { name: this.configFile.name },
       spec: {
@@ -121,31 +167,50 @@ export class ImmichSecrets extends Construct {
             data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) },
           },
         },
-        data: [{ secretKey: CLIENT_SECRET_KEY, remoteRef: oauthClientSecret }],
+        data: [{ secretKey: CLIENT_SECRET_KEY, remoteRef: required(oauthClientSecret, 'oauthClientSecret') }],
       },
     });
     syncPolicy(config, { ...PREREQUISITE, customResource: true });
   }
 
   /** SealedSecrets the controller decrypts into the Secrets. */
-  private sealed(props: ImmichSecretsProps): void {
-    const { dbPassword, oauthClientSecret } = props.secrets.sealedSecrets;
-    if (!dbPassword) throw new Error('sealed-secrets mode needs a sealed DB password');
+  private sealed(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+    const sealed = props.secrets.sealedSecrets;
     // Strict scope: kubeseal bound each value to this name and namespace, so neither may change.
-    const db = new SealedSecret(this, 'db', {
-      metadata: { name: this.dbSecretName },
-      spec: { encryptedData: { [DB_SECRET_KEYS.password]: dbPassword }, template: { type: 'Opaque' } },
-    });
-    syncPolicy(db, { ...DB_POLICY, customResource: true });
+    for (const spec of specs) {
+      const secret = new SealedSecret(this, spec.id, {
+        metadata: { name: spec.name },
+        spec: {
+          encryptedData: mapValues(spec.keys, (value) => required(sealed[value as keyof typeof sealed], value)),
+          template: { type: 'Opaque' },
+        },
+      });
+      syncPolicy(secret, { ...spec.policy, customResource: true });
+    }
     if (!props.oauth) return;
-    if (!oauthClientSecret) throw new Error('sealed-secrets mode needs a sealed OAuth client secret');
     const config = new SealedSecret(this, 'config', {
       metadata: { name: this.configFile.name },
       spec: {
-        encryptedData: { [CLIENT_SECRET_KEY]: oauthClientSecret },
+        encryptedData: { [CLIENT_SECRET_KEY]: required(sealed.oauthClientSecret, 'oauthClientSecret') },
         template: { type: 'Opaque', data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) } },
       },
     });
     syncPolicy(config, { ...PREREQUISITE, customResource: true });
   }
+}
+
+type ExternalRef = { readonly key: string; readonly property?: string };
+
+/** A value the configuration check guarantees; its absence is a bug, not bad input. */
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined)
+    throw new Error(`the secrets mode needs ${name}, which the configuration check should have required`);
+  return value;
+}
+
+function mapValues<T>(
+  record: Readonly<Record<string, keyof SecretValues>>,
+  f: (value: keyof SecretValues) => T,
+): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
 }

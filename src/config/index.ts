@@ -1,3 +1,5 @@
 /** The validated configuration: schema, types and loading. */
 export * from './schema';
 export * from './load';
+export * from './database';
+export * from './backup';

@@ -11,14 +11,16 @@ import {
   type SecretValues,
   configSchema,
 } from './schema';
-
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+import { databaseProblems } from './database';
+import { volumeBackupProblems } from './backup';
+import type { DeepPartial } from './primitives';
 
 /** Environment variables of the reference deployment and the config key each one overrides. */
 export const ENV_OVERRIDES = {
   BASE_DOMAIN: ['domain'],
   IMMICH_VERSION: ['immich', 'version'],
   TZ: ['timezone'],
+  IMMICH_DB_ENGINE: ['database', 'engine'],
   IMMICH_DB_USERNAME: ['database', 'username'],
   IMMICH_DB_DATABASE_NAME: ['database', 'name'],
   IMMICH_OAUTH_CLIENT_ID: ['oauth', 'clientId'],
@@ -89,18 +91,10 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
       'oauth.clientId: required while oauth.enabled is true; set it in the file or with IMMICH_OAUTH_CLIENT_ID, got nothing',
     );
   }
-  const inline = partial.secrets?.mode === 'inline';
-  const dbPassword = env.IMMICH_DB_PASSWORD;
-  const oauthClientSecret = env.IMMICH_OAUTH_CLIENT_SECRET;
-  if (inline && !dbPassword) {
-    problems.push('IMMICH_DB_PASSWORD: required when secrets.mode is "inline", got nothing');
-  }
-  if (inline && oauthOn && !oauthClientSecret) {
-    problems.push(
-      'IMMICH_OAUTH_CLIENT_SECRET: required when secrets.mode is "inline" and oauth.enabled is true, got nothing',
-    );
-  }
-  problems.push(...secretSourceProblems(partial, oauthOn));
+  const needed = neededSecrets(partial);
+  problems.push(...secretSourceProblems(partial, needed, env));
+  problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
+  problems.push(...volumeBackupProblems(partial.backup?.volumes));
   if (partial.argocd?.enabled && !partial.argocd.repoURL) {
     problems.push('argocd.repoURL: required while argocd.enabled is true, got nothing');
   }
@@ -115,8 +109,10 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const parsed = result.output;
-  const secretValues: SecretValues | undefined =
-    inline && dbPassword ? { dbPassword, oauthClientSecret: oauthOn ? oauthClientSecret : undefined } : undefined;
+  const secretValues =
+    parsed.secrets.mode === 'inline'
+      ? (Object.fromEntries(needed.map((name) => [name, env[SECRET_SOURCES[name].env]])) as SecretValues)
+      : undefined;
   return {
     ...parsed,
     host: parsed.host ?? `immich.${parsed.domain}`,
@@ -126,6 +122,14 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
     },
     podSecurity: {
       enforce: parsed.podSecurity.enforce === 'auto' ? podSecurityLevel(parsed.library) : parsed.podSecurity.enforce,
+    },
+    backup: {
+      ...parsed.backup,
+      // CloudNativePG's backups replace Immich's dump, which would need a superuser.
+      database: {
+        ...parsed.backup.database,
+        enabled: parsed.backup.database.enabled ?? parsed.database.engine === 'bundled',
+      },
     },
     ...(secretValues ? { secretValues } : {}),
   };
@@ -140,26 +144,51 @@ export function podSecurityLevel(library: { readonly source: LibraryConfig['sour
   return library.source === 'nfs' ? 'baseline' : 'restricted';
 }
 
-/** Keys the chosen secrets mode needs but the configuration lacks. */
-function secretSourceProblems(partial: DeepPartial<Parsed>, oauthOn: boolean): string[] {
+/** Where each secret value comes from: an environment variable in inline mode, a key of the mode's section otherwise. */
+const SECRET_SOURCES: Record<keyof SecretValues, { readonly env: string; readonly when?: string }> = {
+  dbPassword: { env: 'IMMICH_DB_PASSWORD' },
+  oauthClientSecret: { env: 'IMMICH_OAUTH_CLIENT_SECRET', when: 'oauth.enabled is true' },
+  backupAccessKeyId: { env: 'IMMICH_BACKUP_ACCESS_KEY_ID', when: 'database.cloudnativePg.backup is set' },
+  backupSecretAccessKey: { env: 'IMMICH_BACKUP_SECRET_ACCESS_KEY', when: 'database.cloudnativePg.backup is set' },
+};
+
+/** The secret values this configuration uses. */
+function neededSecrets(partial: DeepPartial<Parsed>): (keyof SecretValues)[] {
+  const database = partial.database;
+  const onCloudnativePg = database?.engine === 'cloudnative-pg';
+  const cnpg = database?.cloudnativePg;
+  return [
+    // With CloudNativePG the operator makes the password; only a bundled postgres kept beside it needs one.
+    ...(!onCloudnativePg || cnpg?.importFrom || cnpg?.keepBundled ? (['dbPassword'] as const) : []),
+    ...(partial.oauth?.enabled !== false ? (['oauthClientSecret'] as const) : []),
+    ...(onCloudnativePg && cnpg?.backup ? (['backupAccessKeyId', 'backupSecretAccessKey'] as const) : []),
+  ];
+}
+
+/** Secret values or keys the chosen secrets mode needs but the environment or configuration lacks. */
+function secretSourceProblems(
+  partial: DeepPartial<Parsed>,
+  needed: readonly (keyof SecretValues)[],
+  env: NodeJS.ProcessEnv,
+): string[] {
   const mode = partial.secrets?.mode;
-  const missing = (key: string, when: string) => `${key}: required when ${when}, got nothing`;
   const problems: string[] = [];
-  if (mode === 'external-secrets') {
-    const external = partial.secrets?.externalSecrets;
-    const when = 'secrets.mode is "external-secrets"';
-    if (!external?.storeRef?.name) problems.push(missing('secrets.externalSecrets.storeRef.name', when));
-    if (!external?.dbPassword) problems.push(missing('secrets.externalSecrets.dbPassword', when));
-    if (oauthOn && !external?.oauthClientSecret) {
-      problems.push(missing('secrets.externalSecrets.oauthClientSecret', `${when} and oauth.enabled is true`));
-    }
+  const missing = (key: string, name: keyof SecretValues) => {
+    const when = SECRET_SOURCES[name].when;
+    problems.push(`${key}: required when secrets.mode is "${mode}"${when ? ` and ${when}` : ''}, got nothing`);
+  };
+  if (mode === 'external-secrets' && !partial.secrets?.externalSecrets?.storeRef?.name) {
+    problems.push(
+      'secrets.externalSecrets.storeRef.name: required when secrets.mode is "external-secrets", got nothing',
+    );
   }
-  if (mode === 'sealed-secrets') {
-    const sealed = partial.secrets?.sealedSecrets;
-    const when = 'secrets.mode is "sealed-secrets"';
-    if (!sealed?.dbPassword) problems.push(missing('secrets.sealedSecrets.dbPassword', when));
-    if (oauthOn && !sealed?.oauthClientSecret) {
-      problems.push(missing('secrets.sealedSecrets.oauthClientSecret', `${when} and oauth.enabled is true`));
+  for (const name of needed) {
+    if (mode === 'inline' && !env[SECRET_SOURCES[name].env]) missing(SECRET_SOURCES[name].env, name);
+    if (mode === 'external-secrets' && !partial.secrets?.externalSecrets?.[name]) {
+      missing(`secrets.externalSecrets.${name}`, name);
+    }
+    if (mode === 'sealed-secrets' && !partial.secrets?.sealedSecrets?.[name]) {
+      missing(`secrets.sealedSecrets.${name}`, name);
     }
   }
   return problems;

@@ -29,6 +29,9 @@ export const RELEASE_TAG = /^v(\d+)\.(\d+)\.(\d+)$/;
 /** Tags that move; allowed only with `immich.allowFloatingTag`. */
 export const FLOATING_TAG = /^(release|latest|v\d+(\.\d+)?)$/;
 
+/** What parsed of a section so far: every key may be missing. */
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
 /** An object that rejects unknown keys and lists the allowed ones. */
 export function strict<const E extends v.ObjectEntries>(entries: E) {
   const allowed = Object.keys(entries).join(', ');
@@ -171,3 +174,87 @@ export function isTimeZone(value: string): boolean {
     return false;
   }
 }
+
+/** A whole number of at least `min`. */
+export const count = (min: number) =>
+  v.pipe(
+    v.number('must be a whole number'),
+    v.integer('must be a whole number'),
+    v.minValue(min, `must be at least ${min}`),
+  );
+
+/** Allowed values of each field of a cron expression, seconds first. */
+const CRON_FIELDS = [
+  ['second', 0, 59],
+  ['minute', 0, 59],
+  ['hour', 0, 23],
+  ['day of month', 1, 31],
+  ['month', 1, 12],
+  ['day of week', 0, 6],
+] as const;
+const CRON_PART = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/;
+
+/** Why one cron field is invalid, or undefined: `*`, numbers, ranges `a-b`, steps `/n` and lists. */
+function cronFieldProblem(field: string, [name, min, max]: (typeof CRON_FIELDS)[number]): string | undefined {
+  for (const part of field.split(',')) {
+    const match = CRON_PART.exec(part);
+    const [, , from, to, step] = match ?? [];
+    const numbers = [from, to].filter((n) => n !== undefined).map(Number);
+    if (!match || numbers.some((n) => n < min || n > max) || (step !== undefined && Number(step) < 1)) {
+      return `its ${name} field "${field}" must be *, a number from ${min} to ${max}, a range a-b, a step /n or a list`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A cron expression of five fields (minute first, as VolSync and Immich take it) or six (seconds
+ * first, as CloudNativePG takes it). A five-field expression where six are needed gets its own hint.
+ */
+export const cron = (fields: 5 | 6, example: string) => {
+  const spec = CRON_FIELDS.slice(6 - fields);
+  const what =
+    fields === 6
+      ? `a six-field cron expression with seconds first, like "${example}"`
+      : `a five-field cron expression, like "${example}"`;
+  return v.pipe(
+    v.string(`must be ${what}`),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const parts = dataset.value.trim().split(/\s+/);
+      if (parts.length !== fields) {
+        const hint = fields === 6 && parts.length === 5 ? `; put the seconds first: "0 ${dataset.value.trim()}"` : '';
+        addIssue({ message: `must be ${what}; it has ${parts.length} fields${hint}` });
+        return;
+      }
+      const problem = parts.map((part, i) => cronFieldProblem(part, spec[i]!)).find((p) => p !== undefined);
+      if (problem) addIssue({ message: `must be ${what}; ${problem}` });
+    }),
+  );
+};
+
+/** An RFC 3339 time with an explicit zone, e.g. `2026-11-26T08:00:00Z`. */
+export const timestamp = v.pipe(
+  v.string('must be a string'),
+  v.check(
+    (t) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(t) && !Number.isNaN(Date.parse(t)),
+    'must be an RFC 3339 time with a zone, like "2026-11-26T08:00:00Z"',
+  ),
+);
+
+/** A container image reference with a tag or a digest, e.g. `registry/repo:tag@sha256:…`. */
+export const imageRef = text(
+  /^[a-z0-9]+([._/-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+  'must be an image reference like "ghcr.io/org/image:tag@sha256:<64 hex digits>"',
+);
+
+/** Destinations for NetworkPolicy egress: CIDRs and ports. */
+export const egressTarget = (what: string, ports: number[]) =>
+  section({
+    /** @default ["0.0.0.0/0", "::/0"] */
+    cidrs: v.optional(
+      v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, `must name at least one CIDR of ${what}`)),
+      ['0.0.0.0/0', '::/0'],
+    ),
+    ports: v.optional(v.pipe(v.array(port, 'must be a list'), v.minLength(1, 'must name at least one port')), ports),
+  });

@@ -24,10 +24,11 @@ import {
   toleration,
   volume,
   DURATION,
-  CRON,
-  SQL_NAME,
   stringMap,
+  egressTarget,
 } from './primitives';
+import { backupSection } from './backup';
+import { databaseSection } from './database';
 
 const library = v.variant(
   'source',
@@ -114,6 +115,9 @@ export const configSchema = strict({
       dbPassword: v.optional(remoteRef),
       /** Remote key (and optional property) of the OAuth client secret; required while OAuth is on. */
       oauthClientSecret: v.optional(remoteRef),
+      /** Remote keys of the object store's access key id and secret; required with `database.cloudnativePg.backup`. */
+      backupAccessKeyId: v.optional(remoteRef),
+      backupSecretAccessKey: v.optional(remoteRef),
     }),
     /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
     sealedSecrets: section({
@@ -121,16 +125,12 @@ export const configSchema = strict({
       dbPassword: v.optional(sealedValue),
       /** The OAuth client secret sealed for Secret `immich-config`; required while OAuth is on. */
       oauthClientSecret: v.optional(sealedValue),
+      /** The object store's access key id and secret, sealed for `database.cloudnativePg.backup.credentialsSecret`. */
+      backupAccessKeyId: v.optional(sealedValue),
+      backupSecretAccessKey: v.optional(sealedValue),
     }),
   }),
-  database: section({
-    /** Database user of the server and postgres (`IMMICH_DB_USERNAME`). @default "postgres" */
-    username: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "postgres"'), 'postgres'),
-    /** Database name (`IMMICH_DB_DATABASE_NAME`). @default "immich" */
-    name: v.optional(text(SQL_NAME, 'must be a lower-case SQL identifier like "immich"'), 'immich'),
-    /** Tunes postgres for the disk kind (`DB_STORAGE_TYPE`). @default "SSD" */
-    storageType: v.optional(oneOf(['SSD', 'HDD'] as const), 'SSD'),
-  }),
+  database: databaseSection,
   oauth: section({
     /** Log in through the OIDC provider. @default true */
     enabled: v.optional(bool(), true),
@@ -222,24 +222,7 @@ export const configSchema = strict({
     valkey: resources('50m', '64Mi', '512Mi'),
     postgres: resources('250m', '512Mi', '2Gi'),
   }),
-  backup: section({
-    /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
-    database: section({
-      /** @default true */
-      enabled: v.optional(bool(), true),
-      /** When to dump, in the server's time zone. @default "0 02 * * *" */
-      cronExpression: v.optional(text(CRON, 'must be a five-field cron expression like "0 02 * * *"'), '0 02 * * *'),
-      /** Dumps to keep. @default 14 */
-      keepLastAmount: v.optional(
-        v.pipe(
-          v.number('must be a whole number'),
-          v.integer('must be a whole number'),
-          v.minValue(1, 'must be at least 1'),
-        ),
-        14,
-      ),
-    }),
-  }),
+  backup: backupSection,
   podSecurity: section({
     /**
      * `pod-security.kubernetes.io/enforce` level of the namespace. `auto` picks the strongest level
@@ -288,6 +271,26 @@ export const configSchema = strict({
     }),
     /** Let machine learning download models over HTTPS from public addresses. @default true */
     modelDownloads: v.optional(bool(), true),
+    /** Peers of a CloudNativePG cluster (`database.engine: cloudnative-pg`). */
+    cloudnativePg: section({
+      /** Pods of the operator, which reach the instances' status and Postgres ports. */
+      operator: section({
+        /** @default { kubernetes.io/metadata.name: cnpg-system } */
+        namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: cnpg-system'), {
+          'kubernetes.io/metadata.name': 'cnpg-system',
+        }),
+        /** @default { app.kubernetes.io/name: cloudnative-pg } */
+        podSelector: v.optional(labelSelector('app.kubernetes.io/name: cloudnative-pg'), {
+          'app.kubernetes.io/name': 'cloudnative-pg',
+        }),
+      }),
+      /** The Kubernetes API, which the instances call: after DNAT its endpoints, often on 6443. @default any address, ports [443, 6443] */
+      kubernetesApi: egressTarget('the API server', [443, 6443]),
+      /** The object store of `database.cloudnativePg.backup`; the endpointURL's port is added. @default any address, port [443] */
+      objectStore: egressTarget('the object store', [443]),
+    }),
+    /** The restic repository of `backup.volumes`, which the VolSync mover writes to. @default any address, port [443] */
+    volumeBackups: egressTarget('the restic repository', [443]),
   }),
   argocd: section({
     /** Render an Argo CD Application into `dist/argocd/`. @default false */
@@ -331,12 +334,19 @@ export type SecretMode = (typeof SECRET_MODES)[number];
 
 /** Secret values, read from the environment only in inline mode; never from a file. */
 export interface SecretValues {
-  readonly dbPassword: string;
+  /** For the bundled postgres. */
+  readonly dbPassword?: string;
+  /** While OAuth is on. */
   readonly oauthClientSecret?: string;
+  /** For CloudNativePG's object store. */
+  readonly backupAccessKeyId?: string;
+  readonly backupSecretAccessKey?: string;
 }
 
 /** The validated configuration with derived defaults resolved. */
-export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity'> & {
+export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup'> & {
+  /** `backup.database.enabled` resolved for the database engine. */
+  readonly backup: Parsed['backup'] & { readonly database: { readonly enabled: boolean } };
   readonly host: string;
   readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
   /** `auto` resolved to a level. */

@@ -9,6 +9,26 @@ export interface Endpoint {
   readonly pods: Record<string, string>;
 }
 
+/** How the server reaches its database: the endpoint, and the `DB_*` variables Immich reads. */
+export interface DatabaseConnection {
+  readonly endpoint: Endpoint;
+  readonly env: k8s.EnvVar[];
+}
+
+/** A Postgres server another one can read from: where it is and how to log in. */
+export interface PostgresSource {
+  readonly endpoint: Endpoint;
+  readonly username: string;
+  readonly database: string;
+  readonly password: { readonly secretName: string; readonly key: string };
+}
+
+/** The TCP port of an http(s) URL. */
+export function urlPort(url: string): number {
+  const parsed = new URL(url);
+  return parsed.port ? Number(parsed.port) : parsed.protocol === 'http:' ? 80 : 443;
+}
+
 /** `http://host:port` of an endpoint. */
 export function httpUrl(endpoint: Endpoint): string {
   return `http://${endpoint.host}:${endpoint.port}`;

@@ -61,6 +61,8 @@ export interface PodProps {
   readonly annotations?: Record<string, string>;
   /** Further pod spec fields, e.g. scheduling. @default none */
   readonly spec?: Omit<k8s.PodSpec, 'containers' | 'volumes'>;
+  /** Run no pod (a Deployment scaled to zero). @default false */
+  readonly stopped?: boolean;
 }
 
 /** A pod template with the settings every component shares. */
@@ -90,7 +92,7 @@ export function singletonDeployment(scope: Construct, identity: ComponentIdentit
   const deployment = new k8s.KubeDeployment(scope, 'deployment', {
     metadata: { name: identity.name, labels: identity.labels },
     spec: {
-      replicas: 1,
+      replicas: pod.stopped ? 0 : 1,
       strategy: { type: 'Recreate' },
       selector: { matchLabels: identity.selector },
       template: podTemplate(identity, pod),

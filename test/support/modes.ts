@@ -4,15 +4,31 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { SecretMode } from '../../src/config';
 import { runSynth } from './files';
+import type { ExternalRefs } from './references';
 import { EXAMPLE_YAML } from './synth';
 
 /** Plaintext secrets given to inline mode; no other mode may let them reach the output. */
-export const PLAINTEXT = { IMMICH_DB_PASSWORD: 'db-pa55-word', IMMICH_OAUTH_CLIENT_SECRET: 'oauth-s3cret' };
+export const PLAINTEXT = {
+  IMMICH_DB_PASSWORD: 'db-pa55-word',
+  IMMICH_OAUTH_CLIENT_SECRET: 'oauth-s3cret',
+  IMMICH_BACKUP_ACCESS_KEY_ID: 'backup-key-1d',
+  IMMICH_BACKUP_SECRET_ACCESS_KEY: 'backup-s3cret-key',
+};
 
 /** Stand-ins for `kubeseal --raw` output: base64 and as long as a real sealed value. */
 export const SEALED = {
   dbPassword: `AgB${'Q'.repeat(400)}==`,
   oauthClientSecret: `AgC${'R'.repeat(400)}==`,
+  backupAccessKeyId: `AgD${'S'.repeat(400)}==`,
+  backupSecretAccessKey: `AgE${'T'.repeat(400)}==`,
+};
+
+const EXTERNAL_REFS = {
+  storeRef: { name: 'vault' },
+  dbPassword: { key: 'immich/database', property: 'password' },
+  oauthClientSecret: { key: 'immich/oauth', property: 'client-secret' },
+  backupAccessKeyId: { key: 'immich/s3', property: 'access-key-id' },
+  backupSecretAccessKey: { key: 'immich/s3', property: 'secret-access-key' },
 };
 
 /** Configuration overrides and environment that select each secrets mode. */
@@ -20,30 +36,97 @@ export const MODES: Record<SecretMode, { overrides: Record<string, unknown>; env
   existing: { overrides: {}, env: PLAINTEXT },
   inline: { overrides: { secrets: { mode: 'inline' } }, env: PLAINTEXT },
   'external-secrets': {
-    overrides: {
-      secrets: {
-        mode: 'external-secrets',
-        externalSecrets: {
-          storeRef: { name: 'vault' },
-          dbPassword: { key: 'immich/database', property: 'password' },
-          oauthClientSecret: { key: 'immich/oauth', property: 'client-secret' },
-        },
-      },
-    },
+    overrides: { secrets: { mode: 'external-secrets', externalSecrets: EXTERNAL_REFS } },
     env: PLAINTEXT,
   },
   'sealed-secrets': { overrides: { secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED } }, env: PLAINTEXT },
 };
 
+/** Off-site backups of a CloudNativePG cluster to an S3-compatible store. */
+export const CNPG_BACKUP = {
+  destinationPath: 's3://immich-backups/immich',
+  endpointURL: 'https://minio.example.com:9000',
+  credentialsSecret: 'immich-pg-backup-credentials',
+};
+
+/** Restic backups of the upload volume from CSI snapshots. */
+export const VOLUME_BACKUPS = {
+  enabled: true,
+  repositorySecret: 'immich-data-restic',
+  copyMethod: 'Snapshot',
+  volumeSnapshotClassName: 'csi-snapclass',
+};
+
+/** A whole configuration the gate and the rename test synthesize with the bundled app. */
+export interface Scenario {
+  readonly mode: SecretMode;
+  /** Top-level sections replacing the example's. */
+  readonly overrides: Record<string, unknown>;
+  /** Objects the user creates, referenced but not synthesized. */
+  readonly external: ExternalRefs;
+}
+
+const cnpg = (cloudnativePg: Record<string, unknown>) => ({ engine: 'cloudnative-pg', cloudnativePg });
+
+/** Each secrets mode with the example, plus CloudNativePG and volume backup configurations. */
+export const SCENARIOS: Record<string, Scenario> = {
+  'secrets mode existing': { mode: 'existing', overrides: {}, external: { secrets: ['immich-db', 'immich-config'] } },
+  'secrets mode inline': { mode: 'inline', overrides: MODES.inline.overrides, external: {} },
+  'secrets mode external-secrets': {
+    mode: 'external-secrets',
+    overrides: MODES['external-secrets'].overrides,
+    external: {},
+  },
+  'secrets mode sealed-secrets': { mode: 'sealed-secrets', overrides: MODES['sealed-secrets'].overrides, external: {} },
+  'cloudnative-pg with off-site backups and volume backups, existing secrets': {
+    mode: 'existing',
+    overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
+    external: { secrets: ['immich-config', CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret] },
+  },
+  'cloudnative-pg with off-site backups, inline secrets': {
+    mode: 'inline',
+    overrides: { ...MODES.inline.overrides, database: cnpg({ backup: CNPG_BACKUP, instances: 2 }), backup: {} },
+    external: {},
+  },
+  'cloudnative-pg importing the bundled database, sealed secrets': {
+    mode: 'sealed-secrets',
+    overrides: {
+      ...MODES['sealed-secrets'].overrides,
+      database: cnpg({ backup: CNPG_BACKUP, importFrom: 'bundled' }),
+      backup: {},
+    },
+    external: {},
+  },
+  'cloudnative-pg recovered to a point in time, external secrets, volume restore': {
+    mode: 'external-secrets',
+    overrides: {
+      ...MODES['external-secrets'].overrides,
+      database: cnpg({
+        backup: { ...CNPG_BACKUP, serverName: 'immich-pg-2' },
+        bootstrap: 'recovery',
+        recovery: { serverName: 'immich-pg', targetTime: '2026-11-26T08:00:00Z' },
+        walStorage: { size: '2Gi' },
+      }),
+      backup: { volumes: { ...VOLUME_BACKUPS, restore: { enabled: true, restoreAsOf: '2026-11-26T08:00:00Z' } } },
+    },
+    external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
+  },
+};
+
 /**
- * Synthesizes one mode with the bundled app, as a user would, into a fresh temp folder: the
- * example configuration with the mode's overrides. Returns the folder holding `dist/`.
+ * Synthesizes a scenario with the bundled app, as a user would, into a fresh temp folder: the
+ * example configuration with the scenario's sections. Returns the folder holding `dist/`.
  */
-export function synthModeToDir(mode: SecretMode): string {
-  const dir = mkdtempSync(join(tmpdir(), `immich-k8s-${mode}-`));
+export function synthScenarioToDir(scenario: Pick<Scenario, 'overrides'>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'immich-k8s-'));
   const example = parse(EXAMPLE_YAML) as Record<string, unknown>;
-  writeFileSync(join(dir, 'config.yaml'), stringify({ ...example, ...MODES[mode].overrides }));
-  const { status, stderr } = runSynth(dir, { ...MODES[mode].env, IMMICH_K8S_CONFIG: 'config.yaml' });
-  if (status !== 0) throw new Error(`synth of mode ${mode} failed:\n${stderr}`);
+  writeFileSync(join(dir, 'config.yaml'), stringify({ ...example, ...scenario.overrides }));
+  const { status, stderr } = runSynth(dir, { ...PLAINTEXT, IMMICH_K8S_CONFIG: 'config.yaml' });
+  if (status !== 0) throw new Error(`synth failed:\n${stderr}`);
   return dir;
+}
+
+/** Synthesizes one secrets mode with the example configuration; see synthScenarioToDir. */
+export function synthModeToDir(mode: SecretMode): string {
+  return synthScenarioToDir(MODES[mode]);
 }

@@ -2,6 +2,7 @@
  * Cross-reference checks over a set of synthesized objects: Services and NetworkPolicies select pods and ports that
  * exist, and pods reference Secrets, ConfigMaps, claims, volumes and service accounts that exist.
  */
+import { CLOUDNATIVE_PG } from '../../src/constants';
 import { podTemplateOf } from './pss';
 
 /** Names of objects that exist in the cluster without being synthesized. */
@@ -39,8 +40,9 @@ interface Workload {
  */
 export function referenceProblems(objects: readonly any[], external: ExternalRefs = {}): string[] {
   const provided = providedBy(objects, external);
-  const workloads = objects.flatMap(workloadOf);
+  const workloads = [...objects.flatMap(workloadOf), ...objects.flatMap(operatorPods)];
   const problems = [
+    ...customResourceProblems(objects, provided),
     ...workloads.flatMap((workload) => podProblems(workload, provided)),
     ...objects.filter((o) => o.kind === 'Service').flatMap((service) => serviceProblems(service, workloads)),
     ...objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((policy) => policyProblems(policy, workloads)),
@@ -99,6 +101,9 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
       case 'PersistentVolumeClaim':
       case 'ServiceAccount':
         return [{ kind: object.kind, name, namespace }];
+      // The operator creates the application Secret of every Cluster.
+      case 'Cluster':
+        return [{ kind: 'Secret', name: `${name}-app`, namespace, keys: new Set(CLOUDNATIVE_PG.appSecretKeys) }];
       default:
         return [];
     }
@@ -111,6 +116,74 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
     ...declared('PersistentVolumeClaim', external.persistentVolumeClaims),
     ...declared('ServiceAccount', external.serviceAccounts),
   ];
+}
+
+/**
+ * The pods an operator runs for a custom resource, as a pod spec that references what they use:
+ * CloudNativePG instances (labels, ports, Secrets of external clusters) and VolSync movers (the
+ * claim, the repository Secret, the ServiceAccount, the labels).
+ */
+function operatorPods(object: any): Workload[] {
+  const ref = refOf(object);
+  const namespace = object.metadata?.namespace;
+  if (object.kind === 'Cluster') {
+    const { postgres, status, metrics } = CLOUDNATIVE_PG.ports;
+    const env = (object.spec.externalClusters ?? [])
+      .filter((c: any) => c.password)
+      .map((c: any) => ({ name: `external ${c.name}`, valueFrom: { secretKeyRef: c.password } }));
+    const ports = [
+      { name: 'postgresql', containerPort: postgres },
+      { name: 'status', containerPort: status },
+      { name: 'metrics', containerPort: metrics },
+    ];
+    const spec = { containers: [{ name: 'postgres', ports, env }] };
+    return [
+      { ref, namespace, labels: { [CLOUDNATIVE_PG.clusterLabel]: object.metadata.name }, spec, claimTemplates: [] },
+    ];
+  }
+  if (object.kind === 'ReplicationSource' || object.kind === 'ReplicationDestination') {
+    const restic = object.spec.restic ?? {};
+    const claim = object.spec.sourcePVC ?? restic.destinationPVC;
+    const spec = {
+      serviceAccountName: restic.moverServiceAccount,
+      containers: [{ name: 'restic' }],
+      volumes: [
+        ...(claim ? [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] : []),
+        { name: 'repository', secret: { secretName: restic.repository } },
+      ],
+    };
+    return [{ ref, namespace, labels: restic.moverPodLabels ?? {}, spec, claimTemplates: [] }];
+  }
+  return [];
+}
+
+/** References between custom resources: the object store a cluster archives to, the cluster a backup reads. */
+function customResourceProblems(objects: readonly any[], provided: readonly Provided[]): string[] {
+  const has = (kind: string, name: string) => objects.some((o) => o.kind === kind && o.metadata?.name === name);
+  const secret = (name: string, key: string) =>
+    provided.some((p) => p.kind === 'Secret' && p.name === name && (!p.keys || p.keys.has(key)));
+  return objects.flatMap((object): string[] => {
+    const ref = refOf(object);
+    const spec = object.spec ?? {};
+    switch (object.kind) {
+      case 'Cluster':
+        return [...(spec.plugins ?? []), ...(spec.externalClusters ?? []).map((c: any) => c.plugin).filter(Boolean)]
+          .map((plugin: any) => plugin.parameters?.barmanObjectName)
+          .filter((store: string | undefined) => store !== undefined && !has('ObjectStore', store))
+          .map((store: string) => `${ref}: ObjectStore "${store}" is not synthesized`);
+      case 'ScheduledBackup':
+        return has('Cluster', spec.cluster?.name) ? [] : [`${ref}: Cluster "${spec.cluster?.name}" is not synthesized`];
+      case 'ObjectStore':
+        return Object.entries(spec.configuration?.s3Credentials ?? {})
+          .filter(([, ref]: [string, any]) => !secret(ref.name, ref.key))
+          .map(
+            ([field, ref]: [string, any]) =>
+              `${refOf(object)}: Secret "${ref.name}" with key "${ref.key}" (${field}) is neither synthesized nor declared external`,
+          );
+      default:
+        return [];
+    }
+  });
 }
 
 function workloadOf(object: any): Workload[] {

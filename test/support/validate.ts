@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
 import ts from 'typescript';
 import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1beta1/ExternalSecret';
@@ -77,6 +80,35 @@ const VALIDATORS: Record<string, Validator> = {
   },
 };
 
+/**
+ * Custom resources without an npm model, validated against closed JSON schemas generated from their
+ * pinned CRDs (test/crd-schemas/, by scripts/generate-crd-schemas.mjs): unknown fields, types,
+ * enums, patterns and required fields at every depth.
+ */
+const CRD_SCHEMAS: Record<string, string> = {
+  'postgresql.cnpg.io/v1/Cluster': 'postgresql.cnpg.io_Cluster.json',
+  'postgresql.cnpg.io/v1/ScheduledBackup': 'postgresql.cnpg.io_ScheduledBackup.json',
+  'barmancloud.cnpg.io/v1/ObjectStore': 'barmancloud.cnpg.io_ObjectStore.json',
+  'volsync.backube/v1alpha1/ReplicationSource': 'volsync.backube_ReplicationSource.json',
+  'volsync.backube/v1alpha1/ReplicationDestination': 'volsync.backube_ReplicationDestination.json',
+};
+
+// Kubernetes formats (int32, int64, date-time, ...) are not checked; types and patterns are.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+const compiled = new Map<string, ValidateFunction>();
+
+function crdValidator(object: Obj): ValidateFunction | undefined {
+  const file = CRD_SCHEMAS[`${object.apiVersion}/${object.kind}`];
+  if (!file) return undefined;
+  let validate = compiled.get(file);
+  if (!validate) {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'crd-schemas', file), 'utf8')) as object;
+    validate = ajv.compile(schema);
+    compiled.set(file, validate);
+  }
+  return validate;
+}
+
 type Obj = { apiVersion: string; kind: string; metadata: { name: string } };
 
 function validatorFor(object: Obj): Validator | undefined {
@@ -88,10 +120,25 @@ function asModel(object: Obj, validator: Validator): Obj {
   return { ...structuredClone(object), apiVersion: validator.modelApiVersion ?? object.apiVersion };
 }
 
-/** Schema problems found by the kubernetes-models validators (types, required fields, formats). */
+/**
+ * Schema problems found by the kubernetes-models validators (types, required fields, formats), and
+ * for custom resources without a model by their CRD's schema, unknown fields included.
+ */
 export function schemaProblems(objects: readonly Obj[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
+    const crd = crdValidator(object);
+    if (crd) {
+      const where = `${object.kind}/${object.metadata.name}`;
+      if (!crd(structuredClone(object))) {
+        for (const error of crd.errors ?? []) {
+          const detail =
+            error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
+          problems.push(`${where}: ${error.instancePath || '/'} ${error.message}${detail}`);
+        }
+      }
+      continue;
+    }
     const validator = validatorFor(object);
     if (!validator) {
       problems.push(`${object.kind}/${object.metadata.name}: no validator for ${object.apiVersion}/${object.kind}`);
@@ -112,6 +159,7 @@ export function schemaProblems(objects: readonly Obj[]): string[] {
  * its model's TypeScript interface: excess-property checks flag any unknown field at any depth.
  */
 export function unknownFieldProblems(objects: readonly Obj[]): string[] {
+  // Custom resources checked by their closed CRD schema in schemaProblems need no second check.
   const known = objects.filter((o) => validatorFor(o));
   const lines = known.map((object, i) => {
     const v = validatorFor(object)!;
