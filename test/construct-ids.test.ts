@@ -6,11 +6,12 @@ import { rmSync } from 'node:fs';
 import type * as constructs from 'constructs';
 import { join } from 'node:path';
 import { buildCharts } from '../src/chart';
-import type { SecretMode } from '../src/config';
+import { parse, stringify } from 'yaml';
+import { parseConfig } from '../src/config';
 import { renderCharts } from '../src/output';
 import { readManifests } from './support/files';
-import { MODES, synthModeToDir } from './support/modes';
-import { config } from './support/synth';
+import { PLAINTEXT, SCENARIOS, synthScenarioToDir } from './support/modes';
+import { EXAMPLE_YAML } from './support/synth';
 
 jest.mock('constructs', () => {
   const actual = jest.requireActual<typeof constructs>('constructs');
@@ -23,13 +24,14 @@ jest.mock('constructs', () => {
   return { ...actual, Construct: RenamedConstruct };
 });
 
-describe.each(Object.keys(MODES) as SecretMode[])('secrets mode %s', (mode) => {
-  const { overrides, env } = MODES[mode];
-  const charts = buildCharts(config(overrides, env));
+describe.each(Object.entries(SCENARIOS))('%s', (_name, scenario) => {
+  // The same configuration the bundled app reads: the example with the scenario's sections.
+  const example = parse(EXAMPLE_YAML) as Record<string, unknown>;
+  const charts = buildCharts(parseConfig(stringify({ ...example, ...scenario.overrides }), PLAINTEXT));
   let reference: Record<string, unknown>;
   beforeAll(() => {
     // The bundled app carries its own, unmocked constructs: its output is the reference.
-    const dir = synthModeToDir(mode);
+    const dir = synthScenarioToDir(scenario);
     reference = Object.fromEntries(readManifests(join(dir, 'dist')).map((m) => [m.file, m.object]));
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,5 +1,5 @@
 import type { SecretMode } from '../src/config';
-import { MODES } from './support/modes';
+import { CNPG_BACKUP, MODES, VOLUME_BACKUPS } from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -43,6 +43,78 @@ const BY_MODE: Record<SecretMode, string[]> = {
 test.each(Object.keys(MODES) as SecretMode[])('secrets mode %s synthesizes exactly the locked objects', (mode) => {
   const { overrides, env } = MODES[mode];
   expect(kindNames(synth(overrides, env))).toEqual([...COMMON, ...BY_MODE[mode]].sort());
+});
+
+/** The bundled postgres, which CloudNativePG replaces unless it is kept for an import or a way back. */
+const BUNDLED_POSTGRES = [
+  'NetworkPolicy/immich-postgres',
+  'Service/immich-postgres',
+  'Service/immich-postgres-headless',
+  'ServiceAccount/immich-postgres',
+  'StatefulSet/immich-postgres',
+];
+const CLOUDNATIVE_PG = ['Cluster/immich-pg', 'NetworkPolicy/immich-pg'];
+const OFF_SITE = ['ObjectStore/immich-pg-backup', 'ScheduledBackup/immich-pg'];
+const withoutBundled = COMMON.filter((name) => !BUNDLED_POSTGRES.includes(name));
+const cnpg = (cloudnativePg: Record<string, unknown>) => ({
+  database: { engine: 'cloudnative-pg', cloudnativePg },
+  backup: { database: { enabled: false } },
+});
+
+test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
+  ['cloudnative-pg without backups', cnpg({}), 'existing', [...withoutBundled, ...CLOUDNATIVE_PG]],
+  [
+    'cloudnative-pg with backups, inline',
+    cnpg({ backup: CNPG_BACKUP }),
+    'inline',
+    [...withoutBundled, ...CLOUDNATIVE_PG, ...OFF_SITE, 'Secret/immich-config', 'Secret/immich-pg-backup-credentials'],
+  ],
+  [
+    'cloudnative-pg with backups, external-secrets',
+    cnpg({ backup: CNPG_BACKUP }),
+    'external-secrets',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      ...OFF_SITE,
+      'ExternalSecret/immich-config',
+      'ExternalSecret/immich-pg-backup-credentials',
+    ],
+  ],
+  [
+    'cloudnative-pg importing the bundled database, sealed-secrets',
+    cnpg({ backup: CNPG_BACKUP, importFrom: 'bundled' }),
+    'sealed-secrets',
+    [
+      ...COMMON,
+      ...CLOUDNATIVE_PG,
+      ...OFF_SITE,
+      'SealedSecret/immich-config',
+      'SealedSecret/immich-db',
+      'SealedSecret/immich-pg-backup-credentials',
+    ],
+  ],
+  [
+    'cloudnative-pg keeping the bundled database',
+    cnpg({ keepBundled: true }),
+    'existing',
+    [...COMMON, ...CLOUDNATIVE_PG],
+  ],
+  [
+    'volume backups and a restore',
+    { backup: { volumes: { ...VOLUME_BACKUPS, restore: { enabled: true } } } },
+    'existing',
+    [
+      ...COMMON,
+      'NetworkPolicy/immich-volsync',
+      'ReplicationDestination/immich-data-restore',
+      'ReplicationSource/immich-data',
+      'ServiceAccount/immich-volsync',
+    ],
+  ],
+])('%s synthesizes exactly the locked objects', (_name, overrides, mode, expected) => {
+  const secrets = MODES[mode].overrides;
+  expect(kindNames(synth({ ...secrets, ...overrides }, MODES[mode].env))).toEqual([...expected].sort());
 });
 
 test('the postgres claim template keeps the name data (PVC data-immich-postgres-0)', () => {

@@ -125,8 +125,3 @@ export function synthScenarioToDir(scenario: Pick<Scenario, 'overrides'>): strin
   if (status !== 0) throw new Error(`synth failed:\n${stderr}`);
   return dir;
 }
-
-/** Synthesizes one secrets mode with the example configuration; see synthScenarioToDir. */
-export function synthModeToDir(mode: SecretMode): string {
-  return synthScenarioToDir(MODES[mode]);
-}
