@@ -147,7 +147,7 @@ export class ImmichSecrets extends Construct {
           target: target(spec.name),
           data: Object.entries(spec.keys).map(([secretKey, value]) => ({
             secretKey,
-            remoteRef: required(external[value as keyof typeof external] as ExternalRef | undefined, value),
+            remoteRef: required(external[value], value),
           })),
         },
       });
@@ -181,7 +181,7 @@ export class ImmichSecrets extends Construct {
       const secret = new SealedSecret(this, spec.id, {
         metadata: { name: spec.name },
         spec: {
-          encryptedData: mapValues(spec.keys, (value) => required(sealed[value as keyof typeof sealed], value)),
+          encryptedData: mapValues(spec.keys, (value) => required(sealed[value], value)),
           template: { type: 'Opaque' },
         },
       });
@@ -198,8 +198,6 @@ export class ImmichSecrets extends Construct {
     syncPolicy(config, { ...PREREQUISITE, customResource: true });
   }
 }
-
-type ExternalRef = { readonly key: string; readonly property?: string };
 
 /** A value the configuration check guarantees; its absence is a bug, not bad input. */
 function required<T>(value: T | undefined, name: string): T {
