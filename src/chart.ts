@@ -10,6 +10,8 @@ import { NetworkPolicies } from './components/network-policies';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets } from './components/secrets';
 import { Valkey } from './components/valkey';
+import { MICROSERVICES_CALL_ISSUER, Microservices } from './components/microservices';
+import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
 import { type Config, bundledPostgresKept } from './config';
 import { NAMES, PART_OF, SERVER_UID } from './constants';
@@ -56,14 +58,26 @@ export class ImmichChart extends Chart {
     // Deleting the namespace would delete every PVC in it.
     syncPolicy(namespace, { wave: SYNC_WAVES.prerequisites, keep: true });
 
+    const { scheduling, storage } = config;
+    const spread = scheduling.topologySpread;
+    const priority = scheduling.priorityClassNames;
+    const ml = config.machineLearning;
     const machineLearning = new MachineLearning(this, 'machine-learning', {
       instance,
       version: config.immich.version,
-      backend: config.machineLearning.backend,
-      gpu: config.machineLearning.gpu,
-      storage: config.storage.mlCache,
+      backend: ml.backend,
+      gpu: ml.gpu,
+      storage: storage.mlCache,
+      cache: ml.cache,
       resources: config.resources.machineLearning,
       timezone: config.timezone,
+      // A GPU per pod: replace them one by one rather than needing a spare GPU for a surge.
+      scaling: {
+        replicas: ml.replicas,
+        update: ml.replicas > 1 ? 'oneByOne' : 'recreate',
+        spread,
+        priorityClassName: priority.machineLearning,
+      },
     });
 
     this.machineLearningUrl = httpUrl(machineLearning.endpoint);
@@ -76,11 +90,15 @@ export class ImmichChart extends Chart {
     const cnpgConfig = database.cloudnativePg;
     const onCloudnativePg = database.engine === 'cloudnative-pg';
     const volumes = config.backup.volumes;
+    const externalRedis = config.valkey.mode === 'external' ? config.valkey.external : undefined;
     const secrets = new ImmichSecrets(this, 'secrets', {
       secrets: config.secrets,
       oauth: config.oauth.enabled,
       dbPassword: bundledPostgresKept(database),
       backupCredentials: onCloudnativePg ? cnpgConfig.backup?.credentialsSecret : undefined,
+      redisPassword: externalRedis?.password
+        ? { sentinelOptions: externalRedis.sentinels ? sentinelOptions(externalRedis) : undefined }
+        : undefined,
       values: config.secretValues,
       immichConfig,
       immichConfigTemplate: (secretKey) => renderImmichConfigTemplate(config, this.machineLearningUrl, secretKey),
@@ -94,6 +112,7 @@ export class ImmichChart extends Chart {
           storage: config.storage.postgres,
           storageType: database.storageType,
           resources: config.resources.postgres,
+          priorityClassName: priority.postgres,
         })
       : undefined;
     const importing = onCloudnativePg && cnpgConfig.importFrom === 'bundled';
@@ -107,33 +126,59 @@ export class ImmichChart extends Chart {
     const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
-    const valkey = new Valkey(this, 'valkey', {
-      instance,
-      storage: config.storage.valkey,
-      resources: config.resources.valkey,
-    });
-    const server = new ImmichServer(this, 'server', {
+    const valkey = externalRedis
+      ? undefined
+      : new Valkey(this, 'valkey', {
+          instance,
+          storage: storage.valkey,
+          resources: config.resources.valkey,
+          priorityClassName: priority.valkey,
+        });
+    const redis = valkey?.connection ?? externalRedis;
+    if (!redis) throw new Error('no Redis was configured');
+    const redisConnection = 'env' in redis ? redis : externalRedisConnection(redis);
+
+    const { workers, replicas, microservicesReplicas } = config.server;
+    const split = workers === 'split';
+    const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
+    // Several pods on one volume need ReadWriteMany (the configuration check insists); then rollouts surge.
+    const update = storage.data.accessModes.includes('ReadWriteMany') ? 'surge' : 'recreate';
+    const immich = {
       instance,
       version: config.immich.version,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
       database: databaseConnection,
-      valkey: valkey.endpoint,
+      redis: redisConnection,
       machineLearning: machineLearning.endpoint,
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
-      storage: config.storage.data,
+      dataClaim,
       library: config.library,
-      resources: config.resources.server,
+      startingPods: split ? replicas + microservicesReplicas : replicas,
       // Nothing may write to the old database after its dump, nor to the volume being restored.
       stopped: importing || volumes.restore.enabled,
+    } as const;
+    const server = new ImmichServer(this, 'server', {
+      ...immich,
+      storage: storage.data,
+      resources: config.resources.server,
+      workers: split ? 'api' : 'all',
+      scaling: { replicas, update, spread, priorityClassName: priority.server },
     });
+    const microservices = split
+      ? new Microservices(this, 'microservices', {
+          ...immich,
+          resources: config.resources.microservices,
+          scaling: { replicas: microservicesReplicas, update, spread, priorityClassName: priority.microservices },
+        })
+      : undefined;
     const volumeBackup =
       volumes.enabled || volumes.restore.enabled
         ? new VolumeBackup(this, 'volume-backup', {
             instance,
             config: volumes,
-            claimName: NAMES.dataPvc,
+            claimName: dataClaim,
             uid: SERVER_UID,
             wave: server.wave,
           })
@@ -152,8 +197,14 @@ export class ImmichChart extends Chart {
         issuerPort: config.oauth.enabled ? urlPort(config.oauth.issuerUrl) : undefined,
         server: server.endpoint,
         machineLearning: machineLearning.endpoint,
+        microservices: microservices?.pods,
+        microservicesReachIssuer: MICROSERVICES_CALL_ISSUER,
         database: databaseConnection.endpoint,
-        valkey: valkey.endpoint,
+        valkey: valkey?.endpoint,
+        externalRedis: externalRedis && {
+          cidrs: config.networkPolicy.externalRedis.cidrs,
+          ports: config.networkPolicy.externalRedis.ports ?? externalRedisPorts(externalRedis),
+        },
         postgres: postgres?.endpoint,
         cloudnativePg: cloudnativePg && {
           cluster: cloudnativePg.endpoint,

@@ -40,6 +40,8 @@ export const PORTS = {
   machineLearning: 3003,
   valkey: 6379,
   postgres: 5432,
+  /** `IMMICH_MICROSERVICES_METRICS_PORT` default: metrics of the background workers. */
+  microservicesMetrics: 8082,
 } as const;
 
 /** HTTP health endpoints. */
@@ -74,6 +76,8 @@ export const DB_SECRET_KEYS = {
 /** Fixed Kubernetes names: stateful objects and Secrets must never be renamed by a refactor. */
 export const NAMES = {
   server: 'immich-server',
+  /** The background workers, with `server.workers: split`. */
+  microservices: 'immich-microservices',
   machineLearning: 'immich-machine-learning',
   valkey: 'valkey',
   postgres: 'immich-postgres',

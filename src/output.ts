@@ -22,6 +22,7 @@ const KIND_ORDER: Record<string, number> = {
   StatefulSet: 4,
   Deployment: 4,
   Cluster: 4,
+  PodDisruptionBudget: 4,
   IngressRoute: 5,
   ScheduledBackup: 5,
   ReplicationSource: 5,

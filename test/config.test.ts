@@ -101,7 +101,7 @@ describe('bad input', () => {
 
   test('fails on an unknown nested key', () => {
     expect(configError(`${MINIMAL}storage: { data: { sise: 1Gi } }\n`)).toContain(
-      'storage.data.sise: unknown key; allowed keys here: size, storageClass, got "sise"',
+      'storage.data.sise: unknown key; allowed keys here: size, storageClass, accessModes, existingClaim, got "sise"',
     );
   });
 

@@ -1,5 +1,5 @@
 import type { SecretMode } from '../src/config';
-import { CNPG_BACKUP, MODES, VOLUME_BACKUPS } from './support/modes';
+import { CNPG_BACKUP, MODES, SPLIT, VOLUME_BACKUPS } from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -99,6 +99,32 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
     cnpg({ keepBundled: true }),
     'existing',
     [...COMMON, ...CLOUDNATIVE_PG],
+  ],
+  [
+    'split workers with 3 API, 2 worker and 2 machine-learning pods and a Sentinel set, inline',
+    SPLIT,
+    'inline',
+    [
+      ...COMMON.filter(
+        (name) =>
+          ![
+            'Deployment/valkey',
+            'NetworkPolicy/valkey',
+            'PersistentVolumeClaim/valkey-data',
+            'Service/valkey',
+            'ServiceAccount/valkey',
+          ].includes(name),
+      ),
+      'Deployment/immich-microservices',
+      'NetworkPolicy/immich-microservices',
+      'PodDisruptionBudget/immich-machine-learning',
+      'PodDisruptionBudget/immich-microservices',
+      'PodDisruptionBudget/immich-server',
+      'Secret/immich-config',
+      'Secret/immich-db',
+      'Secret/immich-redis',
+      'ServiceAccount/immich-microservices',
+    ],
   ],
   [
     'volume backups and a restore',

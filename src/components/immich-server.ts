@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { type k8s } from 'cdk8s-plus-28';
+import type { k8s } from 'cdk8s-plus-28';
 import type { LibraryConfig, Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
 import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
@@ -7,15 +7,24 @@ import {
   CONTAINER_SECURITY_CONTEXT,
   type DatabaseConnection,
   type Endpoint,
+  type RedisConnection,
   httpProbe,
   httpUrl,
   resourceRequirements,
   scratchVolume,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
-import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
+import {
+  type PodProps,
+  type Scaling,
+  componentDeployment,
+  componentIdentity,
+  componentService,
+  persistentClaim,
+} from '../lib/workload';
 
-export interface ImmichServerProps {
+/** What the server and the background workers share: image, connections, config file and volumes. */
+export interface ImmichProcessProps {
   /** Label `app.kubernetes.io/instance`. */
   readonly instance: string;
   /** Immich release, e.g. `v3.3.1`. */
@@ -26,23 +35,41 @@ export interface ImmichServerProps {
   readonly logLevel: string;
   /** The database and the `DB_*` variables that reach it. */
   readonly database: DatabaseConnection;
-  readonly valkey: Endpoint;
+  /** The queue and the `REDIS_*` variables that reach it. */
+  readonly redis: RedisConnection;
   readonly machineLearning: Endpoint;
   /** Secret or ConfigMap holding the system config file under `immich-config.json`. */
   readonly configFile: ConfigFileSource;
   /** Hash of the config file; a change rolls the pod because Immich reads it only at start. */
   readonly configChecksum: string;
-  /** Upload volume mounted at /data. */
-  readonly storage: VolumeConfig;
+  /** Claim of the upload volume mounted at /data. */
+  readonly dataClaim: string;
   /** External photo library, mounted read-only. */
   readonly library: LibraryConfig;
-  readonly resources: Resources;
+  /**
+   * Immich pods that may start at once. They run the start-up migrations and vector reindex one
+   * after another under one lock, so each startup probe waits for all of them. @default 1
+   */
+  readonly startingPods?: number;
   /** Scale to zero while a database import or a volume restore runs, so that nothing writes meanwhile. @default false */
   readonly stopped?: boolean;
 }
 
+export interface ImmichServerProps extends ImmichProcessProps {
+  /** Upload volume: `immich-data` is synthesized unless `existingClaim` names another. */
+  readonly storage: VolumeConfig & { readonly existingClaim?: string };
+  readonly resources: Resources;
+  /** `api`: only the API, the background workers run in `immich-microservices`. @default all workers */
+  readonly workers?: 'all' | 'api';
+  /** @default one pod, stopped before a new one starts */
+  readonly scaling?: Scaling;
+}
+
+/** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations. */
+const STARTUP_ATTEMPTS_PER_POD = 90;
+
 /**
- * The Immich server (API, web UI and background jobs) with its upload volume.
+ * The Immich server (API, web UI and, unless split off, background jobs) with its upload volume.
  * @see https://immich.app/docs/install/environment-variables
  */
 export class ImmichServer extends Construct {
@@ -54,60 +81,86 @@ export class ImmichServer extends Construct {
   constructor(scope: Construct, id: string, props: ImmichServerProps) {
     super(scope, id);
     const identity = componentIdentity(NAMES.server, 'server', props.instance, this.wave);
-    const library = libraryVolume(props.library);
 
-    persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
+    if (!props.storage.existingClaim) persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
     componentService(this, 'service', identity, { name: 'http', port: PORTS.server });
 
-    singletonDeployment(this, identity, {
-      stopped: props.stopped,
-      uid: SERVER_UID,
-      // Immich reads its config file only at start: a changed file must roll the pod.
-      annotations: { 'checksum/immich-config': props.configChecksum },
-      containers: [
-        {
-          name: 'server',
-          image: `${IMAGES.server}:${props.version}`,
-          imagePullPolicy: 'IfNotPresent',
-          ports: [{ name: 'http', containerPort: PORTS.server }],
-          env: [
-            ...props.database.env,
-            { name: 'REDIS_HOSTNAME', value: props.valkey.host },
-            { name: 'REDIS_PORT', value: String(props.valkey.port) },
-            { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
-            // Without it the server guesses between /data and the pre-v1.136 /usr/src/app/upload.
-            { name: 'IMMICH_MEDIA_LOCATION', value: PATHS.serverData },
-            { name: 'IMMICH_CONFIG_FILE', value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
-            { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
-            { name: 'TZ', value: props.timezone },
-          ],
-          resources: resourceRequirements(props.resources),
-          securityContext: CONTAINER_SECURITY_CONTEXT,
+    const startup = STARTUP_ATTEMPTS_PER_POD * (props.startingPods ?? 1);
+    componentDeployment(
+      this,
+      identity,
+      immichPod(props, {
+        name: 'server',
+        resources: props.resources,
+        env: props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : [],
+        ports: [{ name: 'http', containerPort: PORTS.server }],
+        probes: {
           // Database migrations of a large library run before the API answers.
-          startupProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 90 }),
-          readinessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, {
-            periodSeconds: 10,
-            failureThreshold: 3,
-          }),
+          startupProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: startup }),
+          readinessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 3 }),
           livenessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 5 }),
-          volumeMounts: [
-            { name: 'data', mountPath: PATHS.serverData },
-            { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
-            { name: 'tmp', mountPath: '/tmp' },
-            ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
-          ],
         },
-      ],
-      volumes: [
-        { name: 'data', persistentVolumeClaim: { claimName: NAMES.dataPvc } },
-        configVolume(props.configFile),
-        scratchVolume('tmp', '1Gi'),
-        ...(library ? [library] : []),
-      ],
-    });
+      }),
+      props.scaling,
+    );
 
     this.endpoint = { host: identity.name, port: PORTS.server, pods: identity.selector };
   }
+}
+
+/** What differs between the server's and the workers' container. */
+export interface ImmichContainer {
+  readonly name: string;
+  readonly resources: Resources;
+  /** Variables besides the shared ones, e.g. which workers run. */
+  readonly env: k8s.EnvVar[];
+  readonly ports?: k8s.ContainerPort[];
+  readonly probes: Pick<k8s.Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'>;
+}
+
+/** The pod of an Immich server process: the same image, environment and volumes for every worker. */
+export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
+  const library = libraryVolume(props.library);
+  return {
+    stopped: props.stopped,
+    uid: SERVER_UID,
+    // Immich reads its config file only at start: a changed file must roll the pod.
+    annotations: { 'checksum/immich-config': props.configChecksum },
+    containers: [
+      {
+        name: container.name,
+        image: `${IMAGES.server}:${props.version}`,
+        imagePullPolicy: 'IfNotPresent',
+        ports: container.ports,
+        env: [
+          ...props.database.env,
+          ...props.redis.env,
+          { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
+          // Without it the server guesses between /data and the pre-v1.136 /usr/src/app/upload.
+          { name: 'IMMICH_MEDIA_LOCATION', value: PATHS.serverData },
+          { name: 'IMMICH_CONFIG_FILE', value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
+          { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
+          { name: 'TZ', value: props.timezone },
+          ...container.env,
+        ],
+        resources: resourceRequirements(container.resources),
+        securityContext: CONTAINER_SECURITY_CONTEXT,
+        ...container.probes,
+        volumeMounts: [
+          { name: 'data', mountPath: PATHS.serverData },
+          { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
+          { name: 'tmp', mountPath: '/tmp' },
+          ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'data', persistentVolumeClaim: { claimName: props.dataClaim } },
+      configVolume(props.configFile),
+      scratchVolume('tmp', '1Gi'),
+      ...(library ? [library] : []),
+    ],
+  };
 }
 
 /** The config file volume; only its one key is projected. */

@@ -30,9 +30,16 @@ export interface NetworkPoliciesProps {
   readonly issuerPort?: number;
   readonly server: Endpoint;
   readonly machineLearning: Endpoint;
+  /** The background workers' pods, with `server.workers: split`. @default none */
+  readonly microservices?: Record<string, string>;
+  /** Whether the workers call the OIDC issuer. @default false */
+  readonly microservicesReachIssuer?: boolean;
   /** The database the server uses: the bundled postgres or the CloudNativePG `-rw` Service. */
   readonly database: Endpoint;
-  readonly valkey: Endpoint;
+  /** The bundled valkey; undefined with an external Redis. */
+  readonly valkey?: Endpoint;
+  /** Addresses and ports of an external Redis. @default none */
+  readonly externalRedis?: { readonly cidrs: readonly string[]; readonly ports: readonly number[] };
   /** The bundled postgres, while it is part of the output. @default none */
   readonly postgres?: Endpoint;
   /** A CloudNativePG cluster. @default none */
@@ -55,10 +62,19 @@ export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
     const { policy, server, machineLearning, database, valkey } = props;
+    // The server and, when split off, the background workers use the database, queue and machine learning.
+    const immichPods = [
+      pods(server),
+      ...(props.microservices ? [{ podSelector: { matchLabels: props.microservices } }] : []),
+    ];
     const fromServer = (endpoint: Endpoint): k8s.NetworkPolicyIngressRule => ({
-      from: [pods(server)],
+      from: immichPods,
       ports: [tcp(endpoint.port)],
     });
+    const toRedis = valkey
+      ? toEndpoint(valkey)
+      : toAddresses(props.externalRedis?.cidrs ?? [], props.externalRedis?.ports ?? []);
+    const backends = [toEndpoint(database), toRedis, toEndpoint(machineLearning)];
 
     this.policy('default-deny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     this.policy('dns', 'allow-dns', {
@@ -87,9 +103,7 @@ export class NetworkPolicies extends Construct {
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [ingressController], ports: [tcp(server.port)] }],
       egress: [
-        toEndpoint(database),
-        toEndpoint(valkey),
-        toEndpoint(machineLearning),
+        ...backends,
         // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
         // CNI rewrites the load balancer address to a pod, an ipBlock no longer matches it.
         ...(policy.ingressController.ports.length > 0
@@ -98,6 +112,23 @@ export class NetworkPolicies extends Construct {
         ...(serverPorts.length > 0 ? [toAddresses(policy.serverEgress.cidrs, serverPorts)] : []),
       ],
     });
+    if (props.microservices) {
+      // The workers accept no connections; they reach what the server does, the issuer only if they call it.
+      const issuer =
+        props.microservicesReachIssuer && props.issuerPort
+          ? [
+              ...(policy.ingressController.ports.length > 0
+                ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
+                : []),
+              toAddresses(policy.serverEgress.cidrs, [props.issuerPort]),
+            ]
+          : [];
+      this.policy('microservices', NAMES.microservices, {
+        podSelector: { matchLabels: props.microservices },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [...backends, ...issuer],
+      });
+    }
 
     this.policy('machine-learning', machineLearning.host, {
       podSelector: { matchLabels: machineLearning.pods },
@@ -129,8 +160,8 @@ export class NetworkPolicies extends Construct {
       ];
       this.policy('postgres', props.postgres.host, onlyFrom(props.postgres, clients));
     }
-    this.policy('valkey', valkey.host, onlyFrom(valkey, [fromServer(valkey)]));
-    if (props.cloudnativePg) this.cloudnativePg(props.cloudnativePg, server, policy.cloudnativePg);
+    if (valkey) this.policy('valkey', valkey.host, onlyFrom(valkey, [fromServer(valkey)]));
+    if (props.cloudnativePg) this.cloudnativePg(props.cloudnativePg, immichPods, policy.cloudnativePg);
     if (props.volumeMover) {
       // The mover only writes to the restic repository; nothing connects to it.
       this.policy('volume-mover', NAMES.volumeMover, {
@@ -147,7 +178,7 @@ export class NetworkPolicies extends Construct {
    */
   private cloudnativePg(
     peers: CloudNativePgPeers,
-    server: Endpoint,
+    clients: k8s.NetworkPolicyPeer[],
     policy: Config['networkPolicy']['cloudnativePg'],
   ): void {
     const { cluster, objectStorePort, importFrom } = peers;
@@ -164,7 +195,7 @@ export class NetworkPolicies extends Construct {
         { from: [operator], ports: [tcp(status), tcp(postgres)] },
         // Streaming replication, and the instance managers asking each other for status.
         { from: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
-        { from: [pods(server)], ports: [tcp(postgres)] },
+        { from: clients, ports: [tcp(postgres)] },
       ],
       egress: [
         { to: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },

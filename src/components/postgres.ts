@@ -32,6 +32,8 @@ export interface PostgresProps {
   /** `DB_STORAGE_TYPE` read by the image's entrypoint to pick its tuning. */
   readonly storageType: 'SSD' | 'HDD';
   readonly resources: Resources;
+  /** @default none */
+  readonly priorityClassName?: string;
 }
 
 /**
@@ -75,7 +77,7 @@ export class Postgres extends Construct {
         template: podTemplate(identity, {
           uid: POSTGRES_UID,
           // Give postgres time for a clean shutdown checkpoint.
-          spec: { terminationGracePeriodSeconds: 60 },
+          spec: { terminationGracePeriodSeconds: 60, priorityClassName: props.priorityClassName },
           containers: [
             {
               name: 'postgres',

@@ -11,6 +11,7 @@ import { SealedSecret } from '../../imports/bitnami.com';
 import type { Config, SecretValues } from '../config';
 import { BACKUP_SECRET_KEYS, DB_SECRET_KEYS, IMMICH_CONFIG_KEY, NAMES } from '../constants';
 import { SYNC_WAVES, type SyncPolicy, syncPolicy } from '../lib/argocd';
+import { REDIS_SECRET, redisUrl, redisUrlTemplate } from '../lib/redis';
 
 /** Key of the client secret inside the operator-managed config Secret, read by the template. */
 const CLIENT_SECRET_KEY = 'oauth-client-secret';
@@ -31,6 +32,13 @@ interface SecretSpec {
   readonly id: string;
   readonly name: string;
   readonly keys: Readonly<Record<string, keyof SecretValues>>;
+  /** A further key computed from one of `keys`: its value in inline mode, and as a Go template reading that key. */
+  readonly derived?: {
+    readonly key: string;
+    readonly from: string;
+    readonly value: (input: string) => string;
+    readonly template: (fromKey: string) => string;
+  };
   readonly policy: SyncPolicy;
 }
 
@@ -43,6 +51,11 @@ export interface ImmichSecretsProps {
   readonly dbPassword: boolean;
   /** Name of the object store credentials Secret, when CloudNativePG backs up. @default none */
   readonly backupCredentials?: string;
+  /**
+   * An external Redis password, for Secret `immich-redis`; with `sentinelOptions` the Secret also
+   * holds the whole `REDIS_URL`. @default none
+   */
+  readonly redisPassword?: { readonly sentinelOptions?: Record<string, unknown> };
   /** Secret values; required in inline mode. */
   readonly values?: SecretValues;
   /** The rendered config file, with the real client secret in inline mode. */
@@ -98,6 +111,7 @@ export class ImmichSecrets extends Construct {
             },
           ]
         : []),
+      ...(props.redisPassword ? [redisSpec(props.redisPassword.sentinelOptions)] : []),
     ];
     // `existing`: the user creates the Secrets, nothing is synthesized.
     if (props.secrets.mode === 'inline') this.inline(props, specs);
@@ -113,6 +127,9 @@ export class ImmichSecrets extends Construct {
       new k8s.KubeSecret(this, id, { metadata: { name }, type: 'Opaque', stringData });
     for (const spec of specs) {
       const stringData = mapValues(spec.keys, (value) => required(values[value], value));
+      if (spec.derived) {
+        stringData[spec.derived.key] = spec.derived.value(required(stringData[spec.derived.from], spec.derived.from));
+      }
       syncPolicy(secret(spec.id, spec.name, stringData), spec.policy);
     }
     if (props.oauth) {
@@ -144,7 +161,20 @@ export class ImmichSecrets extends Construct {
         spec: {
           refreshInterval,
           secretStoreRef,
-          target: target(spec.name),
+          target: spec.derived
+            ? {
+                ...target(spec.name),
+                // A template makes only its own keys: the fetched ones are listed again beside the derived one.
+                template: {
+                  engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
+                  type: 'Opaque',
+                  data: {
+                    ...mapValues(spec.keys, (_value, key) => `{{ index . ${JSON.stringify(key)} }}`),
+                    [spec.derived.key]: spec.derived.template(spec.derived.from),
+                  },
+                },
+              }
+            : target(spec.name),
           data: Object.entries(spec.keys).map(([secretKey, value]) => ({
             secretKey,
             remoteRef: required(external[value], value),
@@ -182,7 +212,10 @@ export class ImmichSecrets extends Construct {
         metadata: { name: spec.name },
         spec: {
           encryptedData: mapValues(spec.keys, (value) => required(sealed[value], value)),
-          template: { type: 'Opaque' },
+          template: {
+            type: 'Opaque',
+            ...(spec.derived ? { data: { [spec.derived.key]: spec.derived.template(spec.derived.from) } } : {}),
+          },
         },
       });
       syncPolicy(secret, { ...spec.policy, customResource: true });
@@ -208,7 +241,23 @@ function required<T>(value: T | undefined, name: string): T {
 
 function mapValues<T>(
   record: Readonly<Record<string, keyof SecretValues>>,
-  f: (value: keyof SecretValues) => T,
+  f: (value: keyof SecretValues, key: string) => T,
 ): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value, key)]));
+}
+
+/** Secret `immich-redis`: the password, and with sentinels the `REDIS_URL` that carries it. */
+function redisSpec(sentinelOptions: Record<string, unknown> | undefined): SecretSpec {
+  return {
+    id: 'redis',
+    name: REDIS_SECRET.name,
+    keys: { [REDIS_SECRET.passwordKey]: 'redisPassword' },
+    derived: sentinelOptions && {
+      key: REDIS_SECRET.urlKey,
+      from: REDIS_SECRET.passwordKey,
+      value: (password) => redisUrl(sentinelOptions, password),
+      template: (fromKey) => redisUrlTemplate(sentinelOptions, fromKey),
+    },
+    policy: PREREQUISITE,
+  };
 }

@@ -1,9 +1,15 @@
 import { Construct } from 'constructs';
 import type { Resources, VolumeConfig } from '../config';
 import { IMAGES, NAMES, PATHS, PORTS } from '../constants';
-import { CONTAINER_SECURITY_CONTEXT, type Endpoint, execProbe, resourceRequirements } from '../lib/pod';
+import {
+  CONTAINER_SECURITY_CONTEXT,
+  type Endpoint,
+  type RedisConnection,
+  execProbe,
+  resourceRequirements,
+} from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
-import { componentIdentity, componentService, persistentClaim, singletonDeployment } from '../lib/workload';
+import { SINGLE_POD, componentDeployment, componentIdentity, componentService, persistentClaim } from '../lib/workload';
 
 /** uid/gid of the `valkey` user in the Debian-based image. */
 const VALKEY_UID = 999;
@@ -14,6 +20,8 @@ export interface ValkeyProps {
   /** Volume that keeps queued jobs across restarts. */
   readonly storage: VolumeConfig;
   readonly resources: Resources;
+  /** @default none */
+  readonly priorityClassName?: string;
 }
 
 /**
@@ -23,6 +31,8 @@ export interface ValkeyProps {
 export class Valkey extends Construct {
   /** Where the server reaches the queue. */
   readonly endpoint: Endpoint;
+  /** `REDIS_HOSTNAME` and `REDIS_PORT` of the Service. */
+  readonly connection: RedisConnection;
 
   constructor(scope: Construct, id: string, props: ValkeyProps) {
     super(scope, id);
@@ -32,27 +42,39 @@ export class Valkey extends Construct {
     componentService(this, 'service', identity, { name: 'redis', port: PORTS.valkey });
 
     const ping = ['sh', '-c', 'valkey-cli ping | grep -q PONG'];
-    singletonDeployment(this, identity, {
-      uid: VALKEY_UID,
-      containers: [
-        {
-          name: 'valkey',
-          image: IMAGES.valkey,
-          imagePullPolicy: 'IfNotPresent',
-          // As the reference deployment: a failed snapshot must not stop the queue.
-          command: ['valkey-server', '--stop-writes-on-bgsave-error', 'no'],
-          ports: [{ name: 'redis', containerPort: PORTS.valkey }],
-          resources: resourceRequirements(props.resources),
-          securityContext: CONTAINER_SECURITY_CONTEXT,
-          startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
-          readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
-          livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
-          volumeMounts: [{ name: 'data', mountPath: PATHS.valkeyData }],
-        },
-      ],
-      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: NAMES.valkeyPvc } }],
-    });
+    componentDeployment(
+      this,
+      identity,
+      {
+        uid: VALKEY_UID,
+        containers: [
+          {
+            name: 'valkey',
+            image: IMAGES.valkey,
+            imagePullPolicy: 'IfNotPresent',
+            // As the reference deployment: a failed snapshot must not stop the queue.
+            command: ['valkey-server', '--stop-writes-on-bgsave-error', 'no'],
+            ports: [{ name: 'redis', containerPort: PORTS.valkey }],
+            resources: resourceRequirements(props.resources),
+            securityContext: CONTAINER_SECURITY_CONTEXT,
+            startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
+            readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
+            livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
+            volumeMounts: [{ name: 'data', mountPath: PATHS.valkeyData }],
+          },
+        ],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: NAMES.valkeyPvc } }],
+      },
+      { ...SINGLE_POD, priorityClassName: props.priorityClassName },
+    );
 
     this.endpoint = { host: identity.name, port: PORTS.valkey, pods: identity.selector };
+    this.connection = {
+      endpoint: this.endpoint,
+      env: [
+        { name: 'REDIS_HOSTNAME', value: this.endpoint.host },
+        { name: 'REDIS_PORT', value: String(this.endpoint.port) },
+      ],
+    };
   }
 }

@@ -3,3 +3,4 @@ export * from './schema';
 export * from './load';
 export * from './database';
 export * from './backup';
+export * from './scaling';

@@ -13,6 +13,7 @@ import {
 } from './schema';
 import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
+import { scalingProblems } from './scaling';
 import type { DeepPartial } from './primitives';
 
 /** Environment variables of the reference deployment and the config key each one overrides. */
@@ -95,6 +96,7 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
   problems.push(...secretSourceProblems(partial, needed, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
+  problems.push(...scalingProblems(partial));
   if (partial.argocd?.enabled && !partial.argocd.repoURL) {
     problems.push('argocd.repoURL: required while argocd.enabled is true, got nothing');
   }
@@ -150,6 +152,7 @@ const SECRET_SOURCES: Record<keyof SecretValues, { readonly env: string; readonl
   oauthClientSecret: { env: 'IMMICH_OAUTH_CLIENT_SECRET', when: 'oauth.enabled is true' },
   backupAccessKeyId: { env: 'IMMICH_BACKUP_ACCESS_KEY_ID', when: 'database.cloudnativePg.backup is set' },
   backupSecretAccessKey: { env: 'IMMICH_BACKUP_SECRET_ACCESS_KEY', when: 'database.cloudnativePg.backup is set' },
+  redisPassword: { env: 'IMMICH_REDIS_PASSWORD', when: 'valkey.external.password is true' },
 };
 
 /** The secret values this configuration uses. */
@@ -162,6 +165,7 @@ function neededSecrets(partial: DeepPartial<Parsed>): (keyof SecretValues)[] {
     ...(!onCloudnativePg || cnpg?.importFrom || cnpg?.keepBundled ? (['dbPassword'] as const) : []),
     ...(partial.oauth?.enabled !== false ? (['oauthClientSecret'] as const) : []),
     ...(onCloudnativePg && cnpg?.backup ? (['backupAccessKeyId', 'backupSecretAccessKey'] as const) : []),
+    ...(partial.valkey?.mode === 'external' && partial.valkey.external?.password ? (['redisPassword'] as const) : []),
   ];
 }
 

@@ -118,13 +118,23 @@ export const resources = (cpu: string, memory: string, memoryLimit: string) =>
     },
   );
 
-export const volume = (size: string) =>
-  section({
-    /** Requested capacity. */
-    size: v.optional(quantity('10Gi'), size),
-    /** StorageClass; the cluster default when unset. */
-    storageClass: v.optional(dnsSubdomain('local-path')),
-  });
+/** PersistentVolumeClaim access modes. */
+export const ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOncePod'] as const;
+
+/** The keys of a volume: size, class and access modes. */
+export const volumeEntries = (size: string) => ({
+  /** Requested capacity. */
+  size: v.optional(quantity('10Gi'), size),
+  /** StorageClass; the cluster default when unset. */
+  storageClass: v.optional(dnsSubdomain('local-path')),
+  /** @default ["ReadWriteOnce"] */
+  accessModes: v.optional(
+    v.pipe(v.array(oneOf(ACCESS_MODES), 'must be a list'), v.minLength(1, 'must name at least one access mode')),
+    ['ReadWriteOnce'],
+  ),
+});
+
+export const volume = (size: string) => section(volumeEntries(size));
 
 export const toleration = v.pipe(
   strict({

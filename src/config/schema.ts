@@ -26,8 +26,11 @@ import {
   DURATION,
   stringMap,
   egressTarget,
+  volumeEntries,
+  count,
 } from './primitives';
 import { backupSection } from './backup';
+import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
 import { databaseSection } from './database';
 
 const library = v.variant(
@@ -118,6 +121,8 @@ export const configSchema = strict({
       /** Remote keys of the object store's access key id and secret; required with `database.cloudnativePg.backup`. */
       backupAccessKeyId: v.optional(remoteRef),
       backupSecretAccessKey: v.optional(remoteRef),
+      /** Remote key of the external Redis password; required with `valkey.external.password`. */
+      redisPassword: v.optional(remoteRef),
     }),
     /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
     sealedSecrets: section({
@@ -128,6 +133,8 @@ export const configSchema = strict({
       /** The object store's access key id and secret, sealed for `database.cloudnativePg.backup.credentialsSecret`. */
       backupAccessKeyId: v.optional(sealedValue),
       backupSecretAccessKey: v.optional(sealedValue),
+      /** The external Redis password, sealed for Secret `immich-redis`. */
+      redisPassword: v.optional(sealedValue),
     }),
   }),
   database: databaseSection,
@@ -182,9 +189,14 @@ export const configSchema = strict({
   }),
   /** Where the read-only photo library comes from. @default { source: "none" } */
   library: v.optional(library, { source: 'none' }),
+  server: serverSection,
   storage: section({
     /** Uploads, thumbnails, encoded video, database dumps. */
-    data: volume('100Gi'),
+    data: section({
+      ...volumeEntries('100Gi'),
+      /** A claim you created instead of `immich-data`; declare its access modes in `accessModes`. */
+      existingClaim: v.optional(dnsSubdomain('photos-data')),
+    }),
     /** Machine-learning model cache. */
     mlCache: volume('10Gi'),
     /** Valkey job queue. */
@@ -195,6 +207,13 @@ export const configSchema = strict({
   machineLearning: section({
     /** Image flavour: `cuda` needs an NVIDIA GPU, `cpu` runs anywhere. @default "cuda" */
     backend: v.optional(oneOf(['cuda', 'cpu'] as const), 'cuda'),
+    /** Pods, each with its own GPU limit. @default 1 */
+    replicas: v.optional(count(1), 1),
+    /**
+     * Model cache: `pvc` is `immich-ml-cache` (ReadWriteMany for more than one pod); `emptyDir`
+     * gives each pod its own, downloaded again at every start. @default "pvc"
+     */
+    cache: v.optional(oneOf(['pvc', 'emptyDir'] as const), 'pvc'),
     /** GPU scheduling, used with the cuda backend. */
     gpu: section({
       /** `nvidia.com/gpu` limit. @default 1 */
@@ -218,11 +237,15 @@ export const configSchema = strict({
   }),
   resources: section({
     server: resources('250m', '512Mi', '4Gi'),
+    /** The background workers with `server.workers: split`. */
+    microservices: resources('250m', '512Mi', '4Gi'),
     machineLearning: resources('250m', '2Gi', '8Gi'),
     valkey: resources('50m', '64Mi', '512Mi'),
     postgres: resources('250m', '512Mi', '2Gi'),
   }),
   backup: backupSection,
+  valkey: valkeySection,
+  scheduling: schedulingSection,
   podSecurity: section({
     /**
      * `pod-security.kubernetes.io/enforce` level of the namespace. `auto` picks the strongest level
@@ -289,6 +312,8 @@ export const configSchema = strict({
       /** The object store of `database.cloudnativePg.backup`; the endpointURL's port is added. @default any address, port [443] */
       objectStore: egressTarget('the object store', [443]),
     }),
+    /** An external Redis or Sentinel set (`valkey.mode: external`). */
+    externalRedis: externalRedisPolicy,
     /** The restic repository of `backup.volumes`, which the VolSync mover writes to. @default any address, port [443] */
     volumeBackups: egressTarget('the restic repository', [443]),
   }),
@@ -341,6 +366,8 @@ export interface SecretValues {
   /** For CloudNativePG's object store. */
   readonly backupAccessKeyId?: string;
   readonly backupSecretAccessKey?: string;
+  /** For an external Redis that needs one. */
+  readonly redisPassword?: string;
 }
 
 /** The validated configuration with derived defaults resolved. */

@@ -15,6 +15,13 @@ export interface DatabaseConnection {
   readonly env: k8s.EnvVar[];
 }
 
+/** How Immich reaches its Redis-protocol queue: the `REDIS_*` variables, and the pods when they run here. */
+export interface RedisConnection {
+  readonly env: k8s.EnvVar[];
+  /** The bundled valkey; undefined for an external Redis. */
+  readonly endpoint?: Endpoint;
+}
+
 /** A Postgres server another one can read from: where it is and how to log in. */
 export interface PostgresSource {
   readonly endpoint: Endpoint;
@@ -102,10 +109,14 @@ function withTiming(timing: ProbeTiming): Omit<k8s.Probe, 'httpGet' | 'exec'> {
   };
 }
 
-/** A ReadWriteOnce claim spec of the given size and class. */
-export function claimSpec(volume: { size: string; storageClass?: string }): k8s.PersistentVolumeClaimSpec {
+/** A claim spec of the given size, class and access modes. */
+export function claimSpec(volume: {
+  readonly size: string;
+  readonly storageClass?: string;
+  readonly accessModes: readonly string[];
+}): k8s.PersistentVolumeClaimSpec {
   return {
-    accessModes: ['ReadWriteOnce'],
+    accessModes: [...volume.accessModes],
     storageClassName: volume.storageClass,
     resources: { requests: { storage: k8s.Quantity.fromString(volume.size) } },
   };

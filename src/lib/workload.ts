@@ -41,7 +41,7 @@ export function persistentClaim(
   id: string,
   identity: ComponentIdentity,
   name: string,
-  volume: VolumeConfig,
+  volume: Pick<VolumeConfig, 'size' | 'storageClass' | 'accessModes'>,
 ): k8s.KubePersistentVolumeClaim {
   const claim = new k8s.KubePersistentVolumeClaim(scope, id, {
     metadata: { name, labels: identity.labels },
@@ -83,22 +83,71 @@ export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.P
   };
 }
 
+/** How many pods a workload runs and how they are placed and replaced. */
+export interface Scaling {
+  /** Pods; 0 stops the workload. */
+  readonly replicas: number;
+  /**
+   * How a rollout replaces pods. `recreate`: every pod stops before new ones start (a
+   * ReadWriteOnce volume, a single GPU). `surge`: a new pod is ready before an old one stops, so
+   * the service never goes away (`maxUnavailable: 0`). `oneByOne`: one old pod stops, then its
+   * replacement starts, which needs no spare node resources such as a GPU.
+   */
+  readonly update: 'recreate' | 'surge' | 'oneByOne';
+  /** Spread over host names, by `whenUnsatisfiable`, when there is more than one pod. */
+  readonly spread: 'ScheduleAnyway' | 'DoNotSchedule';
+  /** @default none */
+  readonly priorityClassName?: string;
+}
+
+/** One pod, replaced by stopping it first: the default of every component. */
+export const SINGLE_POD: Scaling = { replicas: 1, update: 'recreate', spread: 'ScheduleAnyway' };
+
 /**
- * A one-replica Deployment and its ServiceAccount; `Recreate` because its ReadWriteOnce volume
- * cannot attach to two pods.
+ * A Deployment and its ServiceAccount. With more than one pod it spreads them over nodes and
+ * gets a PodDisruptionBudget, so that a node drain never takes the last one.
  */
-export function singletonDeployment(scope: Construct, identity: ComponentIdentity, pod: PodProps): k8s.KubeDeployment {
+export function componentDeployment(
+  scope: Construct,
+  identity: ComponentIdentity,
+  pod: PodProps,
+  scaling: Scaling = SINGLE_POD,
+): k8s.KubeDeployment {
   componentServiceAccount(scope, identity);
+  const several = scaling.replicas > 1;
   const deployment = new k8s.KubeDeployment(scope, 'deployment', {
     metadata: { name: identity.name, labels: identity.labels },
     spec: {
-      replicas: pod.stopped ? 0 : 1,
-      strategy: { type: 'Recreate' },
+      replicas: pod.stopped ? 0 : scaling.replicas,
+      strategy: strategy(scaling.update),
       selector: { matchLabels: identity.selector },
-      template: podTemplate(identity, pod),
+      template: podTemplate(identity, {
+        ...pod,
+        spec: {
+          ...pod.spec,
+          priorityClassName: scaling.priorityClassName,
+          topologySpreadConstraints: several
+            ? [
+                {
+                  maxSkew: 1,
+                  topologyKey: 'kubernetes.io/hostname',
+                  whenUnsatisfiable: scaling.spread,
+                  labelSelector: { matchLabels: identity.selector },
+                },
+              ]
+            : undefined,
+        },
+      }),
     },
   });
   syncPolicy(deployment, { wave: identity.wave });
+  if (several) {
+    const budget = new k8s.KubePodDisruptionBudget(scope, 'disruption-budget', {
+      metadata: { name: identity.name, labels: identity.labels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: identity.selector } },
+    });
+    syncPolicy(budget, { wave: identity.wave });
+  }
   return deployment;
 }
 
@@ -119,4 +168,16 @@ export function componentService(
   });
   syncPolicy(service, { wave: identity.wave });
   return service;
+}
+
+function strategy(update: Scaling['update']): k8s.DeploymentStrategy {
+  if (update === 'recreate') return { type: 'Recreate' };
+  const [maxUnavailable, maxSurge] = update === 'surge' ? [0, 1] : [1, 0];
+  return {
+    type: 'RollingUpdate',
+    rollingUpdate: {
+      maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable),
+      maxSurge: k8s.IntOrString.fromNumber(maxSurge),
+    },
+  };
 }

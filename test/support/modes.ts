@@ -13,6 +13,7 @@ export const PLAINTEXT = {
   IMMICH_OAUTH_CLIENT_SECRET: 'oauth-s3cret',
   IMMICH_BACKUP_ACCESS_KEY_ID: 'backup-key-1d',
   IMMICH_BACKUP_SECRET_ACCESS_KEY: 'backup-s3cret-key',
+  IMMICH_REDIS_PASSWORD: 'redis-pa55',
 };
 
 /** Stand-ins for `kubeseal --raw` output: base64 and as long as a real sealed value. */
@@ -21,6 +22,7 @@ export const SEALED = {
   oauthClientSecret: `AgC${'R'.repeat(400)}==`,
   backupAccessKeyId: `AgD${'S'.repeat(400)}==`,
   backupSecretAccessKey: `AgE${'T'.repeat(400)}==`,
+  redisPassword: `AgF${'U'.repeat(400)}==`,
 };
 
 const EXTERNAL_REFS = {
@@ -57,6 +59,24 @@ export const VOLUME_BACKUPS = {
   volumeSnapshotClassName: 'csi-snapclass',
 };
 
+/** Three API pods, two workers and two machine-learning pods on shared storage, with a Sentinel set. */
+export const SPLIT = {
+  server: { workers: 'split', replicas: 3, microservicesReplicas: 2 },
+  storage: { data: { accessModes: ['ReadWriteMany'] }, mlCache: { accessModes: ['ReadWriteMany'] } },
+  machineLearning: { backend: 'cuda', gpu: { count: 1, runtimeClassName: 'nvidia' }, replicas: 2 },
+  valkey: {
+    mode: 'external',
+    external: {
+      sentinels: [
+        { host: 'redis-sentinel-0.redis', port: 26379 },
+        { host: 'redis-sentinel-1.redis', port: 26379 },
+      ],
+      name: 'immich',
+      password: true,
+    },
+  },
+};
+
 /** A whole configuration the gate and the rename test synthesize with the bundled app. */
 export interface Scenario {
   readonly mode: SecretMode;
@@ -78,6 +98,27 @@ export const SCENARIOS: Record<string, Scenario> = {
     external: {},
   },
   'secrets mode sealed-secrets': { mode: 'sealed-secrets', overrides: MODES['sealed-secrets'].overrides, external: {} },
+  'split workers on shared storage with a Sentinel set, external secrets': {
+    mode: 'external-secrets',
+    overrides: {
+      ...SPLIT,
+      secrets: {
+        mode: 'external-secrets',
+        externalSecrets: { ...EXTERNAL_REFS, redisPassword: { key: 'immich/redis', property: 'password' } },
+      },
+    },
+    external: {},
+  },
+  'split workers with a Sentinel set, sealed secrets': {
+    mode: 'sealed-secrets',
+    overrides: { ...SPLIT, secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED } },
+    external: {},
+  },
+  'split workers with a Sentinel set, inline secrets': {
+    mode: 'inline',
+    overrides: { ...SPLIT, ...MODES.inline.overrides },
+    external: {},
+  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },

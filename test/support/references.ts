@@ -45,6 +45,7 @@ export function referenceProblems(objects: readonly any[], external: ExternalRef
     ...customResourceProblems(objects, provided),
     ...workloads.flatMap((workload) => podProblems(workload, provided)),
     ...objects.filter((o) => o.kind === 'Service').flatMap((service) => serviceProblems(service, workloads)),
+    ...objects.filter((o) => o.kind === 'PodDisruptionBudget').flatMap((budget) => budgetProblems(budget, workloads)),
     ...objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((policy) => policyProblems(policy, workloads)),
   ];
   return [...new Set(problems)];
@@ -266,6 +267,17 @@ function hasContainerPort(spec: any, port: number | string): boolean {
   return (spec.containers ?? []).some((container: any) =>
     (container.ports ?? []).some((p: any) => (typeof port === 'number' ? p.containerPort === port : p.name === port)),
   );
+}
+
+/** A PodDisruptionBudget must select the pods of exactly one workload. */
+function budgetProblems(budget: any, workloads: readonly Workload[]): string[] {
+  const selector: Record<string, string> = budget.spec?.selector?.matchLabels ?? {};
+  const selected = workloads.filter(
+    (w) => sameNamespace(w.namespace, budget.metadata?.namespace) && matchesLabels(selector, w.labels),
+  );
+  return selected.length === 1
+    ? []
+    : [`${refOf(budget)}: selector ${JSON.stringify(selector)} matches ${selected.length} pod templates, not one`];
 }
 
 function serviceProblems(service: any, workloads: readonly Workload[]): string[] {

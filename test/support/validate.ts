@@ -12,6 +12,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -46,6 +47,11 @@ const VALIDATORS: Record<string, Validator> = {
     model: ServiceAccount,
     module: 'kubernetes-models/v1/ServiceAccount',
     type: 'IServiceAccount',
+  },
+  'policy/v1/PodDisruptionBudget': {
+    model: PodDisruptionBudget,
+    module: 'kubernetes-models/policy/v1/PodDisruptionBudget',
+    type: 'IPodDisruptionBudget',
   },
   'networking.k8s.io/v1/NetworkPolicy': {
     model: NetworkPolicy,

@@ -1,0 +1,57 @@
+import { Construct } from 'constructs';
+import type { Resources } from '../config';
+import { NAMES, PORTS } from '../constants';
+import { httpProbe } from '../lib/pod';
+import { SYNC_WAVES } from '../lib/argocd';
+import { type Scaling, componentDeployment, componentIdentity } from '../lib/workload';
+import { type ImmichProcessProps, immichPod } from './immich-server';
+
+/**
+ * Whether the workers call the OIDC issuer. OAuth logins and the issuer discovery run in the API
+ * worker only.
+ */
+export const MICROSERVICES_CALL_ISSUER = false;
+
+export interface MicroservicesProps extends ImmichProcessProps {
+  readonly resources: Resources;
+  /** @default one pod, stopped before a new one starts */
+  readonly scaling?: Scaling;
+}
+
+/**
+ * Immich's background workers (`IMMICH_WORKERS_EXCLUDE=api`): thumbnails, metadata, machine
+ * learning jobs, transcoding. Same image, database, queue, config file and volumes as the server,
+ * which then serves only the API; the queue and Postgres locks coordinate them. It serves no user
+ * traffic, so it has no Service.
+ * @see https://immich.app/docs/administration/jobs-workers
+ */
+export class Microservices extends Construct {
+  /** The worker pods, for NetworkPolicies. */
+  readonly pods: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: MicroservicesProps) {
+    super(scope, id);
+    const identity = componentIdentity(NAMES.microservices, 'microservices', props.instance, SYNC_WAVES.server);
+    componentDeployment(
+      this,
+      identity,
+      immichPod(props, {
+        name: 'microservices',
+        resources: props.resources,
+        env: [
+          { name: 'IMMICH_WORKERS_EXCLUDE', value: 'api' },
+          // The worker opens no port of its own (the image's health check skips it); with a metric
+          // group on, its metrics endpoint answers from the worker's own event loop, for the probes.
+          { name: 'IMMICH_TELEMETRY_INCLUDE', value: 'host' },
+        ],
+        ports: [{ name: 'metrics-ms', containerPort: PORTS.microservicesMetrics }],
+        probes: {
+          startupProbe: httpProbe('/metrics', PORTS.microservicesMetrics, { periodSeconds: 10, failureThreshold: 30 }),
+          livenessProbe: httpProbe('/metrics', PORTS.microservicesMetrics, { periodSeconds: 10, failureThreshold: 5 }),
+        },
+      }),
+      props.scaling,
+    );
+    this.pods = identity.selector;
+  }
+}

@@ -1,0 +1,139 @@
+/** Sections for running more than one pod: server workers and replicas, scheduling, an external Redis. */
+import * as v from 'valibot';
+import {
+  type DeepPartial,
+  bool,
+  count,
+  dnsName,
+  dnsSubdomain,
+  egressTarget,
+  oneOf,
+  port,
+  section,
+  strict,
+  text,
+} from './primitives';
+
+/** How the server's work is split into processes; see `server.workers`. */
+export const SERVER_WORKERS = ['combined', 'split'] as const;
+
+export const serverSection = section({
+  /**
+   * `combined`: one process serves the API and runs background jobs. `split`: `immich-server` runs
+   * only the API, `immich-microservices` the background workers. @default "combined"
+   */
+  workers: v.optional(oneOf(SERVER_WORKERS), 'combined'),
+  /** Pods serving the API (with `combined`, also the jobs). @default 1 */
+  replicas: v.optional(count(1), 1),
+  /** Pods of `immich-microservices`, with `workers: split`. @default 1 */
+  microservicesReplicas: v.optional(count(1), 1),
+});
+
+const host = v.union(
+  [dnsName('redis.example.com'), dnsSubdomain('redis'), text(/^[0-9a-fA-F.:]+$/, '')],
+  'must be a host name or IP address like "redis.example.com"',
+);
+const sentinel = strict({ host, port });
+
+export const valkeySection = section({
+  /** `bundled`: the `valkey` Deployment; `external`: a Redis or Sentinel set you run. @default "bundled" */
+  mode: v.optional(oneOf(['bundled', 'external'] as const), 'bundled'),
+  /** Used with `mode: external`: either `host` or `sentinels`. */
+  external: section({
+    /** A single Redis server. */
+    host: v.optional(host),
+    /** @default 6379 */
+    port: v.optional(port, 6379),
+    /** `REDIS_DBINDEX`. @default 0 */
+    dbIndex: v.optional(v.pipe(count(0), v.maxValue(15, 'must be at most 15')), 0),
+    /** A Sentinel set, instead of `host`. */
+    sentinels: v.optional(
+      v.pipe(v.array(sentinel, 'must be a list'), v.minLength(1, 'must name at least one sentinel')),
+    ),
+    /** Name of the Sentinel-monitored master. @default "mymaster" */
+    name: v.optional(text(/^[A-Za-z0-9._-]+$/, 'must be a master name like "mymaster"'), 'mymaster'),
+    /** The Redis servers need a password, from Secret `immich-redis` (key `password`). @default false */
+    password: v.optional(bool(), false),
+  }),
+});
+
+export const schedulingSection = section({
+  /** What a pod spread over host names does when it cannot be: `ScheduleAnyway` or stay Pending. @default "ScheduleAnyway" */
+  topologySpread: v.optional(oneOf(['ScheduleAnyway', 'DoNotSchedule'] as const), 'ScheduleAnyway'),
+  /** PriorityClass per component. @default none */
+  priorityClassNames: section({
+    server: v.optional(dnsSubdomain('high-priority')),
+    microservices: v.optional(dnsSubdomain('high-priority')),
+    machineLearning: v.optional(dnsSubdomain('high-priority')),
+    valkey: v.optional(dnsSubdomain('high-priority')),
+    postgres: v.optional(dnsSubdomain('high-priority')),
+  }),
+});
+
+/** Where the server may reach an external Redis: the ports default to those configured, plus 6379 behind sentinels. */
+export const externalRedisPolicy = section({
+  /** @default ["0.0.0.0/0", "::/0"] */
+  cidrs: egressTarget('the Redis servers', [6379]).wrapped.entries.cidrs,
+  /** @default the configured port, or the sentinels' ports and 6379 */
+  ports: v.optional(v.pipe(v.array(port, 'must be a list'), v.minLength(1, 'must name at least one port'))),
+});
+
+export type ServerConfig = v.InferOutput<typeof serverSection>;
+export type ValkeyConfig = v.InferOutput<typeof valkeySection>;
+export type SchedulingConfig = v.InferOutput<typeof schedulingSection>;
+
+interface ScalingInput {
+  readonly server?: DeepPartial<ServerConfig>;
+  readonly valkey?: DeepPartial<ValkeyConfig>;
+  readonly storage?: {
+    readonly data?: { readonly accessModes?: readonly (string | undefined)[]; readonly existingClaim?: string };
+    readonly mlCache?: { readonly accessModes?: readonly (string | undefined)[] };
+  };
+  readonly machineLearning?: { readonly replicas?: number; readonly cache?: string };
+}
+
+/** Pods that mount the upload volume. */
+export function dataPods(server: DeepPartial<ServerConfig> | undefined): number {
+  const replicas = server?.replicas ?? 1;
+  return server?.workers === 'split' ? replicas + (server.microservicesReplicas ?? 1) : replicas;
+}
+
+/** Problems of running several pods on shared volumes, and of the external Redis. */
+export function scalingProblems(input: ScalingInput): string[] {
+  const problems: string[] = [];
+  const rwx = (modes: readonly (string | undefined)[] | undefined) => (modes ?? []).includes('ReadWriteMany');
+  const pods = dataPods(input.server);
+  const data = input.storage?.data;
+  if (pods > 1 && !rwx(data?.accessModes)) {
+    const why =
+      input.server?.workers === 'split'
+        ? `server.workers "split" runs ${pods} pods (server.replicas plus server.microservicesReplicas)`
+        : `server.replicas is ${pods}`;
+    problems.push(
+      `storage.data.accessModes: ${why} that all mount immich-data, which then needs ReadWriteMany storage; set storage.data.accessModes: [ReadWriteMany] with a StorageClass that provides it, or storage.data.existingClaim with such a claim, got ${JSON.stringify(data?.accessModes ?? ['ReadWriteOnce'])}`,
+    );
+  }
+  const ml = input.machineLearning;
+  if ((ml?.replicas ?? 1) > 1 && (ml?.cache ?? 'pvc') === 'pvc' && !rwx(input.storage?.mlCache?.accessModes)) {
+    problems.push(
+      `machineLearning.replicas: ${ml?.replicas} pods cannot share one ReadWriteOnce model cache; set storage.mlCache.accessModes: [ReadWriteMany], or machineLearning.cache: emptyDir (each pod downloads the models at start), got ${ml?.replicas}`,
+    );
+  }
+  const valkey = input.valkey;
+  const external = valkey?.external;
+  if (valkey?.mode === 'external') {
+    if (!external?.host && !external?.sentinels) {
+      problems.push(
+        'valkey.external: with valkey.mode "external" set host (a Redis server) or sentinels (a Sentinel set), got neither',
+      );
+    }
+    if (external?.host && external.sentinels) {
+      problems.push('valkey.external.sentinels: set host or sentinels, not both, got both');
+    }
+  } else if (external?.host || external?.sentinels) {
+    problems.push(
+      `valkey.external: only used with valkey.mode "external", got it with mode "${valkey?.mode ?? 'bundled'}"`,
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,60 @@
+import type { k8s } from 'cdk8s-plus-28';
+import type { ValkeyConfig } from '../config';
+import { type RedisConnection, secretEnv } from './pod';
+
+/** Secret of an external Redis: its password, and with sentinels the whole `REDIS_URL` holding it. */
+export const REDIS_SECRET = { name: 'immich-redis', passwordKey: 'password', urlKey: 'url' } as const;
+
+/** The ioredis options of a Sentinel set, without the password. */
+export function sentinelOptions(external: ValkeyConfig['external']): Record<string, unknown> {
+  return {
+    sentinels: (external.sentinels ?? []).map(({ host, port }) => ({ host, port })),
+    name: external.name,
+    ...(external.dbIndex !== 0 ? { db: external.dbIndex } : {}),
+  };
+}
+
+/** `REDIS_URL` as Immich reads it: `ioredis://` and the base64 of the ioredis options as JSON. */
+export function redisUrl(options: Record<string, unknown>, password?: string): string {
+  const json = JSON.stringify(password === undefined ? options : { ...options, password });
+  return `ioredis://${Buffer.from(json).toString('base64')}`;
+}
+
+/**
+ * The same URL as a Go template (External Secrets and Sealed Secrets), reading the password from
+ * the given key: `toJson` quotes and escapes it, `b64enc` encodes the finished JSON.
+ */
+export function redisUrlTemplate(options: Record<string, unknown>, passwordKey: string): string {
+  const head = JSON.stringify(options).slice(0, -1);
+  const open = head.length > 1 ? `${head},"password":` : '{"password":';
+  // Raw strings (backquotes) keep the JSON's quotes as they are; validated hosts hold no backquote.
+  return `ioredis://{{ print \`${open}\` (index . ${JSON.stringify(passwordKey)} | toJson) \`}\` | b64enc }}`;
+}
+
+/**
+ * The `REDIS_*` variables for an external Redis: host, port and database index, or a Sentinel set
+ * as `REDIS_URL`. A password comes from Secret `immich-redis`; with sentinels the whole URL does,
+ * since it carries the password.
+ * @see https://immich.app/docs/install/environment-variables#redis
+ */
+export function externalRedis(external: ValkeyConfig['external']): RedisConnection {
+  const env: k8s.EnvVar[] = external.sentinels
+    ? [
+        external.password
+          ? secretEnv('REDIS_URL', REDIS_SECRET.name, REDIS_SECRET.urlKey)
+          : { name: 'REDIS_URL', value: redisUrl(sentinelOptions(external)) },
+      ]
+    : [
+        { name: 'REDIS_HOSTNAME', value: external.host ?? '' },
+        { name: 'REDIS_PORT', value: String(external.port) },
+        { name: 'REDIS_DBINDEX', value: String(external.dbIndex) },
+        ...(external.password ? [secretEnv('REDIS_PASSWORD', REDIS_SECRET.name, REDIS_SECRET.passwordKey)] : []),
+      ];
+  return { env };
+}
+
+/** Ports the server dials: the configured one, or the sentinels' and the default port of the masters they name. */
+export function externalRedisPorts(external: ValkeyConfig['external']): number[] {
+  if (!external.sentinels) return [external.port];
+  return [...new Set([...external.sentinels.map((s) => s.port), 6379])];
+}
