@@ -7,6 +7,7 @@ import { ImmichIngressRoute } from './components/ingress-route';
 import { ImmichServer } from './components/immich-server';
 import { MachineLearning } from './components/machine-learning';
 import { NetworkPolicies } from './components/network-policies';
+import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets } from './components/secrets';
 import { Valkey } from './components/valkey';
@@ -143,6 +144,7 @@ export class ImmichChart extends Chart {
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
     // Several pods on one volume need ReadWriteMany (the configuration check insists); then rollouts surge.
     const update = storage.data.accessModes.includes('ReadWriteMany') ? 'surge' : 'recreate';
+    const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
       version: config.immich.version,
@@ -154,7 +156,7 @@ export class ImmichChart extends Chart {
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
       dataClaim,
-      library: config.library,
+      library: library.volume,
       startingPods: split ? replicas + microservicesReplicas : replicas,
       // Nothing may write to the old database after its dump, nor to the volume being restored.
       stopped: importing || volumes.restore.enabled,

@@ -85,6 +85,8 @@ export const NAMES = {
   ingressRoute: 'immich',
   dataPvc: 'immich-data',
   mlCachePvc: 'immich-ml-cache',
+  /** The claim of an NFS photo library; its PersistentVolume is this name plus the namespace. */
+  libraryPvc: 'immich-library',
   valkeyPvc: 'valkey-data',
   /** volumeClaimTemplate name; the PVC becomes `data-immich-postgres-0`. */
   postgresVolumeClaim: 'data',

@@ -17,6 +17,7 @@ const KIND_ORDER: Record<string, number> = {
   SealedSecret: 1,
   // The object store exists before the Cluster that archives into it.
   ObjectStore: 1,
+  PersistentVolume: 2,
   PersistentVolumeClaim: 2,
   Service: 3,
   StatefulSet: 4,

@@ -125,7 +125,9 @@ describe.each(Object.keys(MODES) as SecretMode[])('sync waves and options, secre
     expect(kept.sort()).toEqual(
       [
         'Namespace/immich',
+        'PersistentVolume/immich-library-immich',
         'PersistentVolumeClaim/immich-data',
+        'PersistentVolumeClaim/immich-library',
         'PersistentVolumeClaim/immich-ml-cache',
         'PersistentVolumeClaim/valkey-data',
         'StatefulSet/immich-postgres',

@@ -154,10 +154,10 @@ describe('immich-server', () => {
     expect(pvc.spec.storageClassName).toBe('nas');
   });
 
-  test('server mounts the example nfs library read-only at /mnt/media/photos', () => {
+  test('server mounts the example nfs library read-only at /mnt/media/photos through its claim', () => {
     const { mount, volume } = volumeAt(deployment, '/mnt/media/photos');
     expect(mount.readOnly).toBe(true);
-    expect(volume.nfs).toEqual({ server: 'nas.example.com', path: '/volume1/photos', readOnly: true });
+    expect(volume).toEqual({ name: 'library', persistentVolumeClaim: { claimName: 'immich-library', readOnly: true } });
   });
 
   test('server mounts a pvc library read-only at /mnt/media/photos by claimName', () => {

@@ -40,11 +40,10 @@ describe('Pod Security Standards', () => {
     );
   });
 
-  test('an NFS library makes the server baseline, and the namespace enforces baseline', () => {
+  test('an NFS library, mounted through its claim, keeps the server and the namespace restricted', () => {
     const nfs = synth();
-    expect(pssLevel(podSpec(findOne(nfs, 'Deployment', 'immich-server')))).toBe('baseline');
-    expect(pssLevel(podSpec(findOne(nfs, 'Deployment', 'valkey')))).toBe('restricted');
-    expect(namespaceLabels(nfs)['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(pssLevel(podSpec(findOne(nfs, 'Deployment', 'immich-server')))).toBe('restricted');
+    expect(namespaceLabels(nfs)['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
   test('a hostPath library makes the namespace privileged', () => {
@@ -69,9 +68,9 @@ describe('Pod Security Standards', () => {
   });
 
   test('fails when podSecurity.enforce is stricter than the library allows', () => {
-    const nfs = 'library: { source: nfs, server: nas, path: /photos }\n';
-    expect(configError(`${MINIMAL}${nfs}podSecurity: { enforce: restricted }\n`)).toContain(
-      'podSecurity.enforce: "restricted" would reject the immich-server pod, whose library.source "nfs" needs "baseline"; use "baseline", "auto" or another library source, got "restricted"',
+    const hostPath = 'library: { source: hostPath, path: /photos }\n';
+    expect(configError(`${MINIMAL}${hostPath}podSecurity: { enforce: baseline }\n`)).toContain(
+      'podSecurity.enforce: "baseline" would reject the immich-server pod, whose library.source "hostPath" needs "privileged"; use "privileged", "auto" or another library source, got "baseline"',
     );
   });
 

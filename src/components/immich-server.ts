@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { k8s } from 'cdk8s-plus-28';
-import type { LibraryConfig, Resources, VolumeConfig } from '../config';
+import type { Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
 import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
 import {
@@ -44,8 +44,8 @@ export interface ImmichProcessProps {
   readonly configChecksum: string;
   /** Claim of the upload volume mounted at /data. */
   readonly dataClaim: string;
-  /** External photo library, mounted read-only. */
-  readonly library: LibraryConfig;
+  /** The pod volume `library`, mounted read-only at the photo library path. @default none */
+  readonly library?: k8s.Volume;
   /**
    * Immich pods that may start at once. They run the start-up migrations and vector reindex one
    * after another under one lock, so each startup probe waits for all of them. @default 1
@@ -120,7 +120,7 @@ export interface ImmichContainer {
 
 /** The pod of an Immich server process: the same image, environment and volumes for every worker. */
 export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
-  const library = libraryVolume(props.library);
+  const library = props.library;
   return {
     stopped: props.stopped,
     uid: SERVER_UID,
@@ -169,19 +169,4 @@ function configVolume(source: ConfigFileSource): k8s.Volume {
   return source.kind === 'Secret'
     ? { name: 'config', secret: { secretName: source.name, items } }
     : { name: 'config', configMap: { name: source.name, items } };
-}
-
-/** The pod volume for the configured photo library source, read-only wherever the source allows. */
-function libraryVolume(library: LibraryConfig): k8s.Volume | undefined {
-  const name = 'library';
-  switch (library.source) {
-    case 'none':
-      return undefined;
-    case 'pvc':
-      return { name, persistentVolumeClaim: { claimName: library.claimName, readOnly: true } };
-    case 'nfs':
-      return { name, nfs: { server: library.server, path: library.path, readOnly: true } };
-    case 'hostPath':
-      return { name, hostPath: { path: library.path, type: 'Directory' } };
-  }
 }

@@ -28,6 +28,7 @@ import {
   egressTarget,
   volumeEntries,
   count,
+  quantity,
 } from './primitives';
 import { backupSection } from './backup';
 import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
@@ -45,6 +46,13 @@ const library = v.variant(
       source: v.literal('nfs'),
       server: text(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address like "nas.example.com"'),
       path: absolutePath,
+      /** NFS mount options of the PersistentVolume, e.g. `nfsvers=4.1`. @default none */
+      mountOptions: v.optional(
+        v.array(text(/^[^\s,]+$/, 'must be one mount option like "nfsvers=4.1"'), 'must be a list'),
+        [],
+      ),
+      /** Nominal size of the PersistentVolume and claim; NFS does not enforce it. @default "1Ti" */
+      capacity: v.optional(quantity('1Ti'), '1Ti'),
     }),
     /** A directory on the node. */
     strict({ source: v.literal('hostPath'), path: absolutePath }),

@@ -46,6 +46,9 @@ export function referenceProblems(objects: readonly any[], external: ExternalRef
     ...workloads.flatMap((workload) => podProblems(workload, provided)),
     ...objects.filter((o) => o.kind === 'Service').flatMap((service) => serviceProblems(service, workloads)),
     ...objects.filter((o) => o.kind === 'PodDisruptionBudget').flatMap((budget) => budgetProblems(budget, workloads)),
+    ...objects
+      .filter((o) => o.kind === 'PersistentVolumeClaim' && o.spec?.volumeName)
+      .flatMap((c) => bindingProblems(c, objects)),
     ...objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((policy) => policyProblems(policy, workloads)),
   ];
   return [...new Set(problems)];
@@ -267,6 +270,24 @@ function hasContainerPort(spec: any, port: number | string): boolean {
   return (spec.containers ?? []).some((container: any) =>
     (container.ports ?? []).some((p: any) => (typeof port === 'number' ? p.containerPort === port : p.name === port)),
   );
+}
+
+/** A claim naming its volume binds only if that volume exists and reserves it for this claim. */
+function bindingProblems(claim: any, objects: readonly any[]): string[] {
+  const volume = objects.find((o) => o.kind === 'PersistentVolume' && o.metadata.name === claim.spec.volumeName);
+  if (!volume) return [`${refOf(claim)}: PersistentVolume "${claim.spec.volumeName}" is not synthesized`];
+  const ref = volume.spec.claimRef ?? {};
+  const problems: string[] = [];
+  if (ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace) {
+    problems.push(`${refOf(volume)}: claimRef ${JSON.stringify(ref)} does not name ${refOf(claim)}`);
+  }
+  if ((volume.spec.storageClassName ?? '') !== (claim.spec.storageClassName ?? '')) {
+    problems.push(`${refOf(claim)}: storageClassName differs from its volume's, so they never bind`);
+  }
+  if (!(claim.spec.accessModes ?? []).every((m: string) => (volume.spec.accessModes ?? []).includes(m))) {
+    problems.push(`${refOf(claim)}: asks for access modes its volume does not offer`);
+  }
+  return problems;
 }
 
 /** A PodDisruptionBudget must select the pods of exactly one workload. */

@@ -13,6 +13,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { PersistentVolume } from 'kubernetes-models/v1/PersistentVolume';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -35,6 +36,11 @@ const VALIDATORS: Record<string, Validator> = {
   'v1/Namespace': { model: Namespace, module: 'kubernetes-models/v1/Namespace', type: 'INamespace' },
   'v1/Secret': { model: Secret, module: 'kubernetes-models/v1/Secret', type: 'ISecret' },
   'v1/Service': { model: Service, module: 'kubernetes-models/v1/Service', type: 'IService' },
+  'v1/PersistentVolume': {
+    model: PersistentVolume,
+    module: 'kubernetes-models/v1/PersistentVolume',
+    type: 'IPersistentVolume',
+  },
   'v1/PersistentVolumeClaim': {
     model: PersistentVolumeClaim,
     module: 'kubernetes-models/v1/PersistentVolumeClaim',
