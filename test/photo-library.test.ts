@@ -11,7 +11,6 @@ describe('an NFS photo library', () => {
       capacity: { storage: '1Ti' },
       accessModes: ['ReadOnlyMany'],
       persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: '',
       nfs: { server: 'nas.example.com', path: '/volume1/photos', readOnly: true },
       claimRef: { namespace: 'immich', name: 'immich-library' },
     });

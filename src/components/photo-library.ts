@@ -56,8 +56,6 @@ export class PhotoLibrary extends Construct {
         capacity: { storage },
         accessModes: ['ReadOnlyMany'],
         persistentVolumeReclaimPolicy: 'Retain',
-        // No StorageClass: no provisioner, and no default class, may take part.
-        storageClassName: '',
         mountOptions: library.mountOptions.length > 0 ? [...library.mountOptions] : undefined,
         nfs: { server: library.server, path: library.path, readOnly: true },
         claimRef: { namespace, name: claim },
@@ -70,6 +68,8 @@ export class PhotoLibrary extends Construct {
       metadata: { name: claim },
       spec: {
         accessModes: ['ReadOnlyMany'],
+        // An empty class keeps the default StorageClass from provisioning a volume for this claim
+        // (a volume without a class is stored without the field, so it is left out there).
         storageClassName: '',
         volumeName,
         resources: { requests: { storage } },
