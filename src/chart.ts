@@ -4,8 +4,8 @@ import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
 import { ImmichIngressRoute } from './components/ingress-route';
-import { ImmichServer } from './components/immich-server';
-import { MachineLearning } from './components/machine-learning';
+import { ImmichServer, type TranscodingDevice } from './components/immich-server';
+import { MachineLearning, type MlBackend } from './components/machine-learning';
 import { NetworkPolicies } from './components/network-policies';
 import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
@@ -14,11 +14,12 @@ import { Valkey } from './components/valkey';
 import { MICROSERVICES_CALL_ISSUER, Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
-import { type Config, bundledPostgresKept } from './config';
+import { type Config, DEFAULT_GPU_RESOURCE, bundledPostgresKept } from './config';
 import { NAMES, PART_OF, SERVER_UID } from './constants';
 import { CLIENT_SECRET_PLACEHOLDER, checksum, renderImmichConfig, renderImmichConfigTemplate } from './immich-config';
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
+import { deviceGpu } from './lib/gpu';
 import { httpUrl, urlPort } from './lib/pod';
 
 /** Kubernetes version whose Pod Security Standards the namespace enforces; pinned so upgrades never reject pods. */
@@ -66,8 +67,9 @@ export class ImmichChart extends Chart {
     const machineLearning = new MachineLearning(this, 'machine-learning', {
       instance,
       version: config.immich.version,
-      backend: ml.backend,
-      gpu: ml.gpu,
+      backend: mlBackend(ml.backend),
+      gpu: { ...ml.gpu, resource: ml.gpu.resource ?? DEFAULT_GPU_RESOURCE[ml.backend] ?? 'nvidia.com/gpu' },
+      preload: ml.preload,
       storage: storage.mlCache,
       cache: ml.cache,
       resources: config.resources.machineLearning,
@@ -161,7 +163,10 @@ export class ImmichChart extends Chart {
       // Nothing may write to the old database after its dump, nor to the volume being restored.
       stopped: importing || volumes.restore.enabled,
     } as const;
+    // The pod that runs the video jobs gets the transcoding GPU: the server, or the workers when split.
+    const transcoding = transcodingDevice(config.transcoding);
     const server = new ImmichServer(this, 'server', {
+      transcoding: split ? undefined : transcoding,
       ...immich,
       storage: storage.data,
       resources: config.resources.server,
@@ -172,6 +177,7 @@ export class ImmichChart extends Chart {
       ? new Microservices(this, 'microservices', {
           ...immich,
           resources: config.resources.microservices,
+          transcoding,
           scaling: { replicas: microservicesReplicas, update, spread, priorityClassName: priority.microservices },
         })
       : undefined;
@@ -242,5 +248,22 @@ export function buildCharts(config: Config): ImmichCharts {
   return {
     app: new ImmichChart(app, 'immich', { config }),
     ...(config.argocd.enabled ? { argocd: new ArgoCdChart(app, 'argocd', { config }) } : {}),
+  };
+}
+
+/** The backends the configuration check lets through. */
+function mlBackend(backend: Config['machineLearning']['backend']): MlBackend {
+  if (backend === 'armnn' || backend === 'rknn') throw new Error(`backend ${backend} should have been refused`);
+  return backend;
+}
+
+/** The transcoding GPU; NVENC also needs the driver's video capability in the container. */
+function transcodingDevice(transcoding: Config['transcoding']): TranscodingDevice | undefined {
+  const { acceleration } = transcoding;
+  if (acceleration === 'none') return undefined;
+  const resource = transcoding.gpu.resource ?? DEFAULT_GPU_RESOURCE[acceleration] ?? 'nvidia.com/gpu';
+  return {
+    gpu: deviceGpu({ ...transcoding.gpu, resource }),
+    env: acceleration === 'nvenc' ? [{ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,video,utility' }] : [],
   };
 }

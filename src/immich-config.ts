@@ -40,6 +40,10 @@ export function renderImmichConfig(config: Config, inputs: ImmichConfigInputs): 
     server: { externalDomain: `https://${config.host}` },
     machineLearning: { enabled: true, urls: [inputs.machineLearningUrl] },
     backup: { database: config.backup.database },
+    // Hardware transcoding on the GPU the transcoding pod is given; left out without one.
+    ...(config.transcoding.acceleration !== 'none'
+      ? { ffmpeg: { accel: config.transcoding.acceleration, accelDecode: config.transcoding.hardwareDecoding } }
+      : {}),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }

@@ -182,8 +182,8 @@ describe('bad input', () => {
   });
 
   test('fails on an unknown machine-learning backend', () => {
-    expect(configError(`${MINIMAL}machineLearning: { backend: rocm }\n`)).toContain(
-      'machineLearning.backend: must be one of "cuda", "cpu", got "rocm"',
+    expect(configError(`${MINIMAL}machineLearning: { backend: tpu }\n`)).toContain(
+      'machineLearning.backend: must be one of "cuda", "openvino", "rocm", "cpu", "armnn", "rknn", got "tpu"',
     );
   });
 

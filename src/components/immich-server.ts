@@ -14,6 +14,7 @@ import {
   scratchVolume,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
+import type { GpuPodParts } from '../lib/gpu';
 import {
   type PodProps,
   type Scaling,
@@ -55,6 +56,12 @@ export interface ImmichProcessProps {
   readonly stopped?: boolean;
 }
 
+/** The GPU of the pod that transcodes video, and the variables its driver needs. */
+export interface TranscodingDevice {
+  readonly gpu: GpuPodParts;
+  readonly env: k8s.EnvVar[];
+}
+
 export interface ImmichServerProps extends ImmichProcessProps {
   /** Upload volume: `immich-data` is synthesized unless `existingClaim` names another. */
   readonly storage: VolumeConfig & { readonly existingClaim?: string };
@@ -63,6 +70,8 @@ export interface ImmichServerProps extends ImmichProcessProps {
   readonly workers?: 'all' | 'api';
   /** @default one pod, stopped before a new one starts */
   readonly scaling?: Scaling;
+  /** The transcoding GPU, when this pod runs the video jobs. @default none */
+  readonly transcoding?: TranscodingDevice;
 }
 
 /** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations. */
@@ -92,6 +101,7 @@ export class ImmichServer extends Construct {
       immichPod(props, {
         name: 'server',
         resources: props.resources,
+        transcoding: props.transcoding,
         env: props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : [],
         ports: [{ name: 'http', containerPort: PORTS.server }],
         probes: {
@@ -116,6 +126,8 @@ export interface ImmichContainer {
   readonly env: k8s.EnvVar[];
   readonly ports?: k8s.ContainerPort[];
   readonly probes: Pick<k8s.Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'>;
+  /** A GPU for video transcoding. @default none */
+  readonly transcoding?: TranscodingDevice;
 }
 
 /** The pod of an Immich server process: the same image, environment and volumes for every worker. */
@@ -124,6 +136,8 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
   return {
     stopped: props.stopped,
     uid: SERVER_UID,
+    supplementalGroups: container.transcoding?.gpu.supplementalGroups,
+    spec: container.transcoding ? { ...container.transcoding.gpu.podSpec } : undefined,
     // Immich reads its config file only at start: a changed file must roll the pod.
     annotations: { 'checksum/immich-config': props.configChecksum },
     containers: [
@@ -142,8 +156,9 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
           { name: 'TZ', value: props.timezone },
           ...container.env,
+          ...(container.transcoding?.env ?? []),
         ],
-        resources: resourceRequirements(container.resources),
+        resources: resourceRequirements(container.resources, container.transcoding?.gpu.limits),
         securityContext: CONTAINER_SECURITY_CONTEXT,
         ...container.probes,
         volumeMounts: [

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import { HEALTH_PATHS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
 import { CONTAINER_SECURITY_CONTEXT, type Endpoint, httpProbe, resourceRequirements, scratchVolume } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
+import { type DeviceGpu, deviceGpu } from '../lib/gpu';
 import {
   type Scaling,
   componentDeployment,
@@ -15,16 +15,31 @@ import {
 /** Non-root identity for the image (it defines no user of its own). */
 const ML_UID = 1000;
 
-/** GPU scheduling for the cuda backend. */
-export interface GpuProps {
-  /** Number of `nvidia.com/gpu` to request. */
-  readonly count: number;
-  /** RuntimeClass of the NVIDIA runtime. @default - the node's default runtime */
-  readonly runtimeClassName?: string;
-  /** Labels of GPU nodes. */
-  readonly nodeSelector: Record<string, string>;
-  /** Tolerations for GPU node taints. */
-  readonly tolerations: readonly k8s.Toleration[];
+/** Image tag suffix of each backend. */
+const IMAGE_SUFFIX: Record<MlBackend, string> = { cuda: '-cuda', openvino: '-openvino', rocm: '-rocm', cpu: '' };
+
+/** Backends this component runs; `armnn` and `rknn` are refused by the configuration check. */
+export type MlBackend = 'cuda' | 'openvino' | 'rocm' | 'cpu';
+
+/** The v3 preload variables and the models they name. */
+export interface PreloadProps {
+  readonly clipTextual?: string;
+  readonly clipVisual?: string;
+  readonly facialRecognitionDetection?: string;
+  readonly facialRecognitionRecognition?: string;
+}
+
+const PRELOAD_ENV: Record<keyof PreloadProps, string> = {
+  clipTextual: 'MACHINE_LEARNING_PRELOAD__CLIP__TEXTUAL',
+  clipVisual: 'MACHINE_LEARNING_PRELOAD__CLIP__VISUAL',
+  facialRecognitionDetection: 'MACHINE_LEARNING_PRELOAD__FACIAL_RECOGNITION__DETECTION',
+  facialRecognitionRecognition: 'MACHINE_LEARNING_PRELOAD__FACIAL_RECOGNITION__RECOGNITION',
+};
+
+/** GPU scheduling for every backend but cpu. */
+export interface GpuProps extends DeviceGpu {
+  /** `HSA_OVERRIDE_GFX_VERSION` (rocm). @default none */
+  readonly hsaOverrideGfxVersion?: string;
 }
 
 export interface MachineLearningProps {
@@ -32,10 +47,12 @@ export interface MachineLearningProps {
   readonly instance: string;
   /** Immich release; must equal the server's. */
   readonly version: string;
-  /** `cuda` (NVIDIA GPU) or `cpu`; selects the image tag suffix. */
-  readonly backend: 'cuda' | 'cpu';
-  /** Used only with the cuda backend. */
+  /** Selects the image tag suffix and the GPU resource. */
+  readonly backend: MlBackend;
+  /** Used with every backend but cpu. */
   readonly gpu: GpuProps;
+  /** Models to load at start. @default none */
+  readonly preload?: PreloadProps;
   /** Model cache volume. */
   readonly storage: VolumeConfig;
   /** `pvc`: `immich-ml-cache`, shared by every pod; `emptyDir`: one per pod, filled at each start. @default "pvc" */
@@ -63,8 +80,12 @@ export class MachineLearning extends Construct {
       props.instance,
       SYNC_WAVES.machineLearning,
     );
-    const cuda = props.backend === 'cuda';
-    const image = `${IMAGES.machineLearning}:${props.version}${cuda ? '-cuda' : ''}`;
+    const gpu = props.backend === 'cpu' ? undefined : deviceGpu(props.gpu);
+    const image = `${IMAGES.machineLearning}:${props.version}${IMAGE_SUFFIX[props.backend]}`;
+    const preload = (Object.keys(PRELOAD_ENV) as (keyof PreloadProps)[]).flatMap((key) => {
+      const model = props.preload?.[key];
+      return model ? [{ name: PRELOAD_ENV[key], value: model }] : [];
+    });
 
     const sharedCache = (props.cache ?? 'pvc') === 'pvc';
     if (sharedCache) persistentClaim(this, 'cache', identity, NAMES.mlCachePvc, props.storage);
@@ -76,11 +97,8 @@ export class MachineLearning extends Construct {
       identity,
       {
         uid: ML_UID,
-        spec: {
-          runtimeClassName: cuda ? props.gpu.runtimeClassName : undefined,
-          nodeSelector: cuda && Object.keys(props.gpu.nodeSelector).length > 0 ? props.gpu.nodeSelector : undefined,
-          tolerations: cuda && props.gpu.tolerations.length > 0 ? [...props.gpu.tolerations] : undefined,
-        },
+        supplementalGroups: gpu?.supplementalGroups,
+        spec: { ...gpu?.podSpec },
         containers: [
           {
             name: 'machine-learning',
@@ -100,11 +118,12 @@ export class MachineLearning extends Construct {
               // gunicorn puts its control socket here (else under HOME, on the PVC); /tmp is an emptyDir.
               { name: 'XDG_RUNTIME_DIR', value: '/tmp' },
               { name: 'TZ', value: props.timezone },
+              ...(props.backend === 'rocm' && props.gpu.hsaOverrideGfxVersion
+                ? [{ name: 'HSA_OVERRIDE_GFX_VERSION', value: props.gpu.hsaOverrideGfxVersion }]
+                : []),
+              ...preload,
             ],
-            resources: resourceRequirements(
-              props.resources,
-              cuda ? { 'nvidia.com/gpu': k8s.Quantity.fromString(String(props.gpu.count)) } : {},
-            ),
+            resources: resourceRequirements(props.resources, gpu?.limits),
             securityContext: CONTAINER_SECURITY_CONTEXT,
             // Loading models onto the GPU can take minutes on the first start.
             startupProbe: httpProbe(HEALTH_PATHS.machineLearning, PORTS.machineLearning, {

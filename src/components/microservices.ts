@@ -4,7 +4,7 @@ import { NAMES, PORTS } from '../constants';
 import { httpProbe } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { type Scaling, componentDeployment, componentIdentity } from '../lib/workload';
-import { type ImmichProcessProps, immichPod } from './immich-server';
+import { type ImmichProcessProps, type TranscodingDevice, immichPod } from './immich-server';
 
 /**
  * Whether the workers call the OIDC issuer. OAuth logins and the issuer discovery run in the API
@@ -16,6 +16,8 @@ export interface MicroservicesProps extends ImmichProcessProps {
   readonly resources: Resources;
   /** @default one pod, stopped before a new one starts */
   readonly scaling?: Scaling;
+  /** The transcoding GPU: the workers run the video jobs. @default none */
+  readonly transcoding?: TranscodingDevice;
 }
 
 /**
@@ -38,6 +40,7 @@ export class Microservices extends Construct {
       immichPod(props, {
         name: 'microservices',
         resources: props.resources,
+        transcoding: props.transcoding,
         env: [
           { name: 'IMMICH_WORKERS_EXCLUDE', value: 'api' },
           // The worker opens no port of its own (the image's health check skips it); with a metric

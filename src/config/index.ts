@@ -4,3 +4,4 @@ export * from './load';
 export * from './database';
 export * from './backup';
 export * from './scaling';
+export * from './acceleration';

@@ -14,6 +14,7 @@ import {
 import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
 import { scalingProblems } from './scaling';
+import { accelerationProblems } from './acceleration';
 import type { DeepPartial } from './primitives';
 
 /** Environment variables of the reference deployment and the config key each one overrides. */
@@ -97,6 +98,7 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
   problems.push(...scalingProblems(partial));
+  problems.push(...accelerationProblems(partial));
   if (partial.argocd?.enabled && !partial.argocd.repoURL) {
     problems.push('argocd.repoURL: required while argocd.enabled is true, got nothing');
   }

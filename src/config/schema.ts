@@ -24,7 +24,6 @@ import {
   toleration,
   volume,
   DURATION,
-  stringMap,
   egressTarget,
   volumeEntries,
   count,
@@ -33,6 +32,7 @@ import {
 import { backupSection } from './backup';
 import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
 import { databaseSection } from './database';
+import { ML_BACKENDS, gpuEntries, preloadSection, transcodingSection } from './acceleration';
 
 const library = v.variant(
   'source',
@@ -213,8 +213,11 @@ export const configSchema = strict({
     postgres: volume('10Gi'),
   }),
   machineLearning: section({
-    /** Image flavour: `cuda` needs an NVIDIA GPU, `cpu` runs anywhere. @default "cuda" */
-    backend: v.optional(oneOf(['cuda', 'cpu'] as const), 'cuda'),
+    /**
+     * Image flavour and the device it runs on: `cuda` (NVIDIA), `openvino` (Intel GPU), `rocm`
+     * (AMD GPU), `cpu`. `armnn` and `rknn` need host devices and are refused. @default "cuda"
+     */
+    backend: v.optional(oneOf(ML_BACKENDS), 'cuda'),
     /** Pods, each with its own GPU limit. @default 1 */
     replicas: v.optional(count(1), 1),
     /**
@@ -222,27 +225,20 @@ export const configSchema = strict({
      * gives each pod its own, downloaded again at every start. @default "pvc"
      */
     cache: v.optional(oneOf(['pvc', 'emptyDir'] as const), 'pvc'),
-    /** GPU scheduling, used with the cuda backend. */
+    /** Models loaded at start, so the first search after a restart is not slow. @default none */
+    preload: preloadSection,
+    /** GPU scheduling, used with every backend but `cpu`. */
     gpu: section({
-      /** `nvidia.com/gpu` limit. @default 1 */
-      count: v.optional(
-        v.pipe(
-          v.number('must be a whole number'),
-          v.integer('must be a whole number'),
-          v.minValue(1, 'must be at least 1'),
-        ),
-        1,
-      ),
-      /** RuntimeClass of the NVIDIA container runtime; unset uses the node default. */
-      runtimeClassName: v.optional(dnsSubdomain('nvidia')),
-      /** Node selector for GPU nodes. @default {} */
-      nodeSelector: v.optional(stringMap, {}),
+      ...gpuEntries,
+      /** `HSA_OVERRIDE_GFX_VERSION` for AMD GPUs ROCm does not list (rocm only), e.g. `10.3.0`. */
+      hsaOverrideGfxVersion: v.optional(text(/^\d+\.\d+\.\d+$/, 'must be a version like "10.3.0"')),
       /** @default [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] */
       tolerations: v.optional(v.array(toleration, 'must be a list'), [
         { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
       ]),
     }),
   }),
+  transcoding: transcodingSection,
   resources: section({
     server: resources('250m', '512Mi', '4Gi'),
     /** The background workers with `server.workers: split`. */

@@ -63,6 +63,8 @@ export interface PodProps {
   readonly spec?: Omit<k8s.PodSpec, 'containers' | 'volumes'>;
   /** Run no pod (a Deployment scaled to zero). @default false */
   readonly stopped?: boolean;
+  /** Groups the pod joins besides its own, e.g. the host's render group for a GPU. @default none */
+  readonly supplementalGroups?: readonly number[];
 }
 
 /** A pod template with the settings every component shares. */
@@ -75,7 +77,10 @@ export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.P
       automountServiceAccountToken: false,
       // Service links would inject variables such as IMMICH_PORT=tcp://... that Immich misreads.
       enableServiceLinks: false,
-      securityContext: podSecurityContext(props.uid, props.uid),
+      securityContext: {
+        ...podSecurityContext(props.uid, props.uid),
+        ...(props.supplementalGroups ? { supplementalGroups: [...props.supplementalGroups] } : {}),
+      },
       ...props.spec,
       containers: props.containers,
       volumes: props.volumes,

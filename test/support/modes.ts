@@ -119,6 +119,18 @@ export const SCENARIOS: Record<string, Scenario> = {
     overrides: { ...SPLIT, ...MODES.inline.overrides },
     external: {},
   },
+  'Intel GPU for machine learning and transcoding, model preload, existing secrets': {
+    mode: 'existing',
+    overrides: {
+      machineLearning: {
+        backend: 'openvino',
+        gpu: { resource: 'gpu.intel.com/xe', renderGroupId: 993 },
+        preload: { clipTextual: 'ViT-B-32__openai' },
+      },
+      transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
+    },
+    external: { secrets: ['immich-db', 'immich-config'] },
+  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
