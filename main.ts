@@ -11,6 +11,7 @@ try {
   const config = loadConfig();
   writeManifests(renderCharts(buildCharts(config)), STAGING);
   publish(STAGING, DIST);
+  for (const warning of config.warnings) console.error(`warning: ${warning}`);
 } catch (err) {
   // A bad configuration is the user's to fix: print the list, not a stack trace.
   console.error(err instanceof ConfigError ? err.message : err);

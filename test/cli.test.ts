@@ -21,6 +21,20 @@ test('synth writes one file per object into dist/ from the example configuration
   expect(files).toContain('50-ingressroute-immich.yaml');
 });
 
+test('synth succeeds and prints a warning when the shared entry point keeps its upload read timeout', () => {
+  const { status, stderr } = runSynth(work);
+  expect(status).toBe(0);
+  expect(stderr).toMatch(/^warning: ingress\.entryPoints: "websecure" keeps Traefik's default 60 s readTimeout/m);
+  writeFileSync(
+    join(work, 'raised.yaml'),
+    `${readFileSync(join(work, 'config', 'example.yaml'), 'utf8')}`.replace(
+      'ingress:\n',
+      'ingress:\n  readTimeoutRaised: true\n',
+    ),
+  );
+  expect(runSynth(work, { IMMICH_K8S_CONFIG: 'raised.yaml' }).stderr).toBe('');
+});
+
 test('synth output matches the committed dist/', () => {
   runSynth(work);
   expect(snapshotDir(join(work, 'dist'))).toEqual(snapshotDir(join(ROOT, 'dist')));

@@ -17,7 +17,11 @@ describe('defaults', () => {
     expect(c.database.cloudnativePg.backup).toBeUndefined();
     expect(c.backup.volumes).toMatchObject({ enabled: false, copyMethod: 'Direct', schedule: '0 3 * * *' });
     expect(c.oauth.issuerUrl).toBe('https://auth.example.com/application/o/immich/');
-    expect(c.ingress).toEqual({ entryPoints: ['websecure'], tls: { certResolver: 'letsencrypt' } });
+    expect(c.ingress).toEqual({
+      entryPoints: ['websecure'],
+      readTimeoutRaised: false,
+      tls: { certResolver: 'letsencrypt' },
+    });
     expect(c.library).toEqual({ source: 'none' });
     expect(c.machineLearning.backend).toBe('cuda');
     expect(c.machineLearning.gpu.count).toBe(1);
@@ -297,5 +301,18 @@ describe('hardening defaults', () => {
       cronExpression: '0 02 * * *',
       keepLastAmount: 14,
     });
+  });
+});
+
+describe('warnings', () => {
+  test('the shared websecure entry point warns about the 60 s upload read timeout, naming the fix', () => {
+    expect(parseConfig(MINIMAL, {}).warnings).toEqual([
+      'ingress.entryPoints: "websecure" keeps Traefik\'s default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own',
+    ]);
+  });
+
+  test('a dedicated entry point, or a raised timeout, gives no warning', () => {
+    expect(parseConfig(`${MINIMAL}ingress: { entryPoints: [immich] }\n`, {}).warnings).toEqual([]);
+    expect(parseConfig(`${MINIMAL}ingress: { readTimeoutRaised: true }\n`, {}).warnings).toEqual([]);
   });
 });

@@ -136,7 +136,23 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
       },
     },
     ...(secretValues ? { secretValues } : {}),
+    warnings: configWarnings(parsed),
   };
+}
+
+/** Entry points of the Traefik Helm chart, which share Traefik's default 60 s read timeout. */
+const SHARED_ENTRY_POINTS = ['web', 'websecure'];
+
+/** What works but deserves attention: each warning names the key and the fix. */
+function configWarnings(parsed: Parsed): string[] {
+  const warnings: string[] = [];
+  const shared = parsed.ingress.entryPoints.filter((name) => SHARED_ENTRY_POINTS.includes(name));
+  if (shared.length > 0 && !parsed.ingress.readTimeoutRaised) {
+    warnings.push(
+      `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
+    );
+  }
+  return warnings;
 }
 
 /**

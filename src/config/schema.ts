@@ -175,7 +175,11 @@ export const configSchema = strict({
     passwordLogin: v.optional(bool(), true),
   }),
   ingress: section({
-    /** Traefik entry points. @default ["websecure"] */
+    /**
+     * Traefik entry points. Traefik v3 cuts request bodies after its entry point's `readTimeout`
+     * (60 s by default), so large uploads need a raised timeout or an entry point of their own.
+     * @default ["websecure"]
+     */
     entryPoints: v.optional(
       v.pipe(
         v.array(text(/^[A-Za-z0-9_-]+$/, 'must be an entry point name like "websecure"'), 'must be a list'),
@@ -183,6 +187,8 @@ export const configSchema = strict({
       ),
       ['websecure'],
     ),
+    /** The entry points' `respondingTimeouts.readTimeout` is raised for large uploads: no warning. @default false */
+    readTimeoutRaised: v.optional(bool(), false),
     /** TLS by cert resolver or existing Secret; `{}` means no TLS section. @default { certResolver: "letsencrypt" } */
     tls: v.optional(
       v.pipe(
@@ -384,6 +390,8 @@ export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup'> &
   readonly podSecurity: { readonly enforce: PssLevel };
   /** Present only in inline mode. */
   readonly secretValues?: SecretValues;
+  /** Things that work but deserve the user's attention, printed by synth. */
+  readonly warnings: readonly string[];
 };
 
 /** Why a version cannot be deployed, or undefined when it can. */
