@@ -1,7 +1,7 @@
 import { IMAGES } from '../src/constants';
 import { CNPG_BACKUP, MODES, PLAINTEXT, SEALED } from './support/modes';
 import { allowed, type Peer } from './support/netpol';
-import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, synth } from './support/synth';
+import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, secretFileOf, synth } from './support/synth';
 
 /** The example on CloudNativePG (Immich's own dump off, as that engine requires). */
 const cnpg = (cloudnativePg: Record<string, unknown> = {}, more: Record<string, unknown> = {}) => ({
@@ -167,9 +167,10 @@ describe('the server on CloudNativePG', () => {
   const manifests = synth(withBackup, PLAINTEXT);
   const server = findOne(manifests, 'Deployment', 'immich-server');
 
-  test('connects to immich-pg-rw with DB_URL from the operator-generated immich-pg-app Secret', () => {
+  test('connects to immich-pg-rw with DB_URL from the operator-generated immich-pg-app Secret, as a file', () => {
     const env = envOf(mainContainer(server));
-    expect(env.DB_URL).toBe('secret:immich-pg-app/uri');
+    expect(secretFileOf(server, 'DB_URL')).toBe('secret:immich-pg-app/uri');
+    expect(env).not.toHaveProperty('DB_URL');
     for (const name of ['DB_HOSTNAME', 'DB_PORT', 'DB_USERNAME', 'DB_PASSWORD', 'DB_DATABASE_NAME']) {
       expect(env).not.toHaveProperty(name);
     }
@@ -258,7 +259,7 @@ describe('migration from the bundled postgres', () => {
     expect(findOne(manifests, 'StatefulSet', 'immich-postgres').spec.replicas).toBe(1);
     const server = findOne(manifests, 'Deployment', 'immich-server');
     expect(server.spec.replicas).toBe(0);
-    expect(envOf(mainContainer(server)).DB_URL).toBe('secret:immich-pg-app/uri');
+    expect(secretFileOf(server, 'DB_URL')).toBe('secret:immich-pg-app/uri');
   });
 
   test('keepBundled runs the server on the cluster with the bundled StatefulSet beside it', () => {

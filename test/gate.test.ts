@@ -78,6 +78,17 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
     }
   });
 
+  test('no container takes a secret as an environment variable but REDIS_URL, which Immich reads from no file', () => {
+    const fromSecrets = objects
+      .filter((o) => podSpecOf(o))
+      .flatMap((o) =>
+        [...(podSpecOf(o).containers ?? []), ...(podSpecOf(o).initContainers ?? [])].flatMap((c: any) =>
+          (c.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => `${o.metadata.name} ${e.name}`),
+        ),
+      );
+    expect(fromSecrets.filter((entry) => !entry.endsWith(' REDIS_URL'))).toEqual([]);
+  });
+
   test('the app manifests sit at the top of dist/, the Argo CD Application below it', () => {
     const nested = files.filter((f) => f.file.includes('/'));
     expect(nested.map((f) => `${f.file} ${f.object.kind}`)).toEqual(['argocd/90-application-immich.yaml Application']);

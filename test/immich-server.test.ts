@@ -1,4 +1,4 @@
-import { findOne, mainContainer, envOf, replace, synth } from './support/synth';
+import { findOne, mainContainer, envOf, replace, secretFileOf, synth } from './support/synth';
 import type { Manifest } from '../src/output';
 
 const server = (overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
@@ -85,8 +85,14 @@ describe('immich-server', () => {
     expect(env.IMMICH_MACHINE_LEARNING_URL).toBe('http://immich-machine-learning:3003');
   });
 
-  test('server reads the database password from the immich-db Secret', () => {
-    expect(env.DB_PASSWORD).toBe('secret:immich-db/password');
+  test('server reads the database password from the immich-db Secret as a file, not a variable', () => {
+    expect(secretFileOf(deployment, 'DB_PASSWORD')).toBe('secret:immich-db/password');
+    expect(env).not.toHaveProperty('DB_PASSWORD');
+    expect(container.volumeMounts).toContainEqual({
+      name: 'secret-files',
+      mountPath: '/run/secrets/immich',
+      readOnly: true,
+    });
   });
 
   test('server database user and name follow the database config and its variables', () => {

@@ -1,4 +1,4 @@
-import { envOf, findOne, mainContainer, synth } from './support/synth';
+import { envOf, findOne, mainContainer, secretFileOf, synth } from './support/synth';
 
 const postgres = (overrides: Record<string, unknown> = {}) =>
   findOne(synth(overrides), 'StatefulSet', 'immich-postgres');
@@ -65,8 +65,9 @@ describe('postgres', () => {
     );
   });
 
-  test('postgres reads its password from the immich-db Secret', () => {
-    expect(env.POSTGRES_PASSWORD).toBe('secret:immich-db/password');
+  test('postgres reads its password from the immich-db Secret as a file, not a variable', () => {
+    expect(secretFileOf(statefulSet, 'POSTGRES_PASSWORD')).toBe('secret:immich-db/password');
+    expect(env).not.toHaveProperty('POSTGRES_PASSWORD');
   });
 
   test('postgres creates the same user and database the server connects with', () => {

@@ -1,7 +1,16 @@
 import { redisUrl } from '../src/lib/redis';
 import { MODES, PLAINTEXT, SEALED, SPLIT } from './support/modes';
 import { allowed, type Peer } from './support/netpol';
-import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, replace, synth } from './support/synth';
+import {
+  configError,
+  EXAMPLE_YAML,
+  envOf,
+  findOne,
+  mainContainer,
+  replace,
+  secretFileOf,
+  synth,
+} from './support/synth';
 
 const RWX = { storage: { data: { accessModes: ['ReadWriteMany'] } } };
 const split = synth(SPLIT);
@@ -67,7 +76,13 @@ describe('split workers', () => {
     };
     expect(shared(worker)).toEqual(shared(server));
     expect(shared(worker).env.TZ).toBe('UTC');
-    expect(shared(worker).volumes.map((v: any) => v.name)).toEqual(['data', 'config', 'tmp', 'library']);
+    expect(shared(worker).volumes.map((v: any) => v.name)).toEqual([
+      'data',
+      'config',
+      'tmp',
+      'library',
+      'secret-files',
+    ]);
   });
 
   test('the worker has its own ServiceAccount, resources and probes, and no Service or route', () => {
@@ -204,7 +219,7 @@ describe('an external Redis', () => {
       },
       PLAINTEXT,
     );
-    expect(envOf(mainContainer(findOne(manifests, 'Deployment', 'immich-server'))).REDIS_PASSWORD).toBe(
+    expect(secretFileOf(findOne(manifests, 'Deployment', 'immich-server'), 'REDIS_PASSWORD')).toBe(
       'secret:immich-redis/password',
     );
     expect(findOne(manifests, 'Secret', 'immich-redis').stringData).toEqual({ password: 'redis-pa55' });

@@ -20,7 +20,7 @@ import {
 import type { CloudnativePgConfig } from '../config';
 import { BACKUP_SECRET_KEYS, CLOUDNATIVE_PG, NAMES } from '../constants';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
-import { type DatabaseConnection, type Endpoint, type PostgresSource, secretEnv, urlPort } from '../lib/pod';
+import { type DatabaseConnection, type Endpoint, type PostgresSource, urlPort } from '../lib/pod';
 
 /** Extensions Immich needs in its own database, created by a superuser so that Immich needs none. */
 const EXTENSIONS_SQL = [
@@ -149,7 +149,11 @@ export class CloudNativePg extends Construct {
     const pods = { [CLOUDNATIVE_PG.clusterLabel]: name };
     this.endpoint = { host: `${name}-rw`, port: CLOUDNATIVE_PG.ports.postgres, pods };
     // DB_URL overrides every other DB_* variable; the operator writes the password, never us.
-    this.connection = { endpoint: this.endpoint, env: [secretEnv('DB_URL', `${name}-app`, 'uri')] };
+    this.connection = {
+      endpoint: this.endpoint,
+      env: [],
+      files: [{ variable: 'DB_URL', secretName: `${name}-app`, key: 'uri' }],
+    };
   }
 
   /** How the cluster's first instance is created: empty, imported from the bundled postgres, or recovered. */

@@ -12,6 +12,7 @@ import {
   httpUrl,
   resourceRequirements,
   scratchVolume,
+  secretFiles,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import type { GpuPodParts } from '../lib/gpu';
@@ -133,6 +134,8 @@ export interface ImmichContainer {
 /** The pod of an Immich server process: the same image, environment and volumes for every worker. */
 export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
   const library = props.library;
+  // The start script reads DB_URL_FILE, DB_PASSWORD_FILE and REDIS_PASSWORD_FILE.
+  const files = secretFiles([...(props.database.files ?? []), ...(props.redis.files ?? [])]);
   return {
     stopped: props.stopped,
     uid: SERVER_UID,
@@ -157,6 +160,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: 'TZ', value: props.timezone },
           ...container.env,
           ...(container.transcoding?.env ?? []),
+          ...files.env,
         ],
         resources: resourceRequirements(container.resources, container.transcoding?.gpu.limits),
         securityContext: CONTAINER_SECURITY_CONTEXT,
@@ -166,6 +170,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
           ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
+          ...(files.mount ? [files.mount] : []),
         ],
       },
     ],
@@ -174,6 +179,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
       configVolume(props.configFile),
       scratchVolume('tmp', '1Gi'),
       ...(library ? [library] : []),
+      ...(files.volume ? [files.volume] : []),
     ],
   };
 }

@@ -12,7 +12,7 @@ import {
   execProbe,
   resourceRequirements,
   scratchVolume,
-  secretEnv,
+  secretFiles,
 } from '../lib/pod';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import { componentIdentity, componentService, componentServiceAccount, podTemplate } from '../lib/workload';
@@ -63,6 +63,10 @@ export class Postgres extends Construct {
       `pg_isready -h 127.0.0.1 -p ${PORTS.postgres} -U "$POSTGRES_USER" -d "$POSTGRES_DB"`,
     ];
     componentServiceAccount(this, identity);
+    // The image's entrypoint reads POSTGRES_PASSWORD_FILE.
+    const passwordFile = secretFiles([
+      { variable: 'POSTGRES_PASSWORD', secretName: props.dbSecretName, key: DB_SECRET_KEYS.password },
+    ]);
     const statefulSet = statefulSetWithTypedClaims(this, 'statefulset', {
       metadata: { name: identity.name, labels: identity.labels },
       spec: {
@@ -86,7 +90,7 @@ export class Postgres extends Construct {
               ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
               env: [
                 { name: 'POSTGRES_USER', value: props.database.username },
-                secretEnv('POSTGRES_PASSWORD', props.dbSecretName, DB_SECRET_KEYS.password),
+                ...passwordFile.env,
                 { name: 'POSTGRES_DB', value: props.database.name },
                 { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
                 // A fresh volume's lost+found breaks initdb in the mount root.
@@ -106,6 +110,7 @@ export class Postgres extends Construct {
                 { name: 'tmp', mountPath: '/tmp' },
                 // Parallel queries need more shared memory than the runtime's 64Mi default.
                 { name: 'shm', mountPath: '/dev/shm' },
+                ...(passwordFile.mount ? [passwordFile.mount] : []),
               ],
             },
           ],
@@ -114,6 +119,7 @@ export class Postgres extends Construct {
             scratchVolume('run', '1Mi'),
             scratchVolume('tmp', '256Mi'),
             scratchVolume('shm', '128Mi', 'Memory'),
+            ...(passwordFile.volume ? [passwordFile.volume] : []),
           ],
         }),
       },
@@ -132,9 +138,9 @@ export class Postgres extends Construct {
         { name: 'DB_HOSTNAME', value: this.endpoint.host },
         { name: 'DB_PORT', value: String(this.endpoint.port) },
         { name: 'DB_USERNAME', value: username },
-        secretEnv('DB_PASSWORD', password.secretName, password.key),
         { name: 'DB_DATABASE_NAME', value: name },
       ],
+      files: [{ variable: 'DB_PASSWORD', secretName: password.secretName, key: password.key }],
     };
   }
 }

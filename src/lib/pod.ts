@@ -9,15 +9,55 @@ export interface Endpoint {
   readonly pods: Record<string, string>;
 }
 
-/** How the server reaches its database: the endpoint, and the `DB_*` variables Immich reads. */
+/** A secret value handed to the container as a file, for images that read `<VARIABLE>_FILE`. */
+export interface SecretFile {
+  /** The variable the image fills from the file, e.g. `DB_PASSWORD`. */
+  readonly variable: string;
+  readonly secretName: string;
+  readonly key: string;
+}
+
+/** Where secret files are mounted. */
+const SECRET_FILES_DIR = '/run/secrets/immich';
+
+/**
+ * Secret values as files rather than environment variables (which leak into process listings,
+ * crash dumps and child processes): one projected, read-only volume, and `<VARIABLE>_FILE` pointing
+ * into it. Readable by the pod's group only.
+ */
+export function secretFiles(files: readonly SecretFile[]): {
+  readonly env: k8s.EnvVar[];
+  readonly volume?: k8s.Volume;
+  readonly mount?: k8s.VolumeMount;
+} {
+  if (files.length === 0) return { env: [] };
+  const name = 'secret-files';
+  return {
+    env: files.map((f) => ({ name: `${f.variable}_FILE`, value: `${SECRET_FILES_DIR}/${f.variable}` })),
+    volume: {
+      name,
+      projected: {
+        defaultMode: 0o440,
+        sources: files.map((f) => ({ secret: { name: f.secretName, items: [{ key: f.key, path: f.variable }] } })),
+      },
+    },
+    mount: { name, mountPath: SECRET_FILES_DIR, readOnly: true },
+  };
+}
+
+/** How the server reaches its database: the endpoint, the `DB_*` variables and secret files. */
 export interface DatabaseConnection {
   readonly endpoint: Endpoint;
   readonly env: k8s.EnvVar[];
+  /** Read through `<VARIABLE>_FILE`. @default none */
+  readonly files?: readonly SecretFile[];
 }
 
 /** How Immich reaches its Redis-protocol queue: the `REDIS_*` variables, and the pods when they run here. */
 export interface RedisConnection {
   readonly env: k8s.EnvVar[];
+  /** Read through `<VARIABLE>_FILE`. @default none */
+  readonly files?: readonly SecretFile[];
   /** The bundled valkey; undefined for an external Redis. */
   readonly endpoint?: Endpoint;
 }

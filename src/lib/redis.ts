@@ -48,9 +48,13 @@ export function externalRedis(external: ValkeyConfig['external']): RedisConnecti
         { name: 'REDIS_HOSTNAME', value: external.host ?? '' },
         { name: 'REDIS_PORT', value: String(external.port) },
         { name: 'REDIS_DBINDEX', value: String(external.dbIndex) },
-        ...(external.password ? [secretEnv('REDIS_PASSWORD', REDIS_SECRET.name, REDIS_SECRET.passwordKey)] : []),
       ];
-  return { env };
+  const files =
+    !external.sentinels && external.password
+      ? [{ variable: 'REDIS_PASSWORD', secretName: REDIS_SECRET.name, key: REDIS_SECRET.passwordKey }]
+      : [];
+  // Immich reads no REDIS_URL_FILE: a URL carrying the password stays a variable from the Secret.
+  return { env, files };
 }
 
 /** Ports the server dials: the configured one, or the sentinels' and the default port of the masters they name. */

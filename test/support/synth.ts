@@ -93,3 +93,21 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 function isPlainObject(value: unknown): value is Record<string | symbol, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The Secret key a container reads through `<variable>_FILE`, as `secret:<name>/<key>`: the
+ * variable points into a mounted projected volume whose item of that path comes from the Secret.
+ */
+export function secretFileOf(workload: KubeObject, variable: string): string | undefined {
+  const container = mainContainer(workload);
+  const path = envOf(container)[`${variable}_FILE`];
+  if (!path) return undefined;
+  const mount = (container.volumeMounts ?? []).find((m: any) => path.startsWith(`${m.mountPath}/`));
+  const volume = workload.spec.template.spec.volumes.find((v: any) => v.name === mount?.name);
+  const file = path.slice(mount.mountPath.length + 1);
+  for (const source of volume?.projected?.sources ?? []) {
+    const item = (source.secret?.items ?? []).find((i: any) => i.path === file);
+    if (item) return `secret:${source.secret.name}/${item.key}`;
+  }
+  return undefined;
+}
