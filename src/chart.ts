@@ -137,9 +137,8 @@ export class ImmichChart extends Chart {
           resources: config.resources.valkey,
           priorityClassName: priority.valkey,
         });
-    const redis = valkey?.connection ?? externalRedis;
-    if (!redis) throw new Error('no Redis was configured');
-    const redisConnection = 'env' in redis ? redis : externalRedisConnection(redis);
+    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : valkey?.connection;
+    if (!redisConnection) throw new Error('no Redis was built');
 
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
