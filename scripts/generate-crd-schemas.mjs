@@ -19,8 +19,32 @@ const KINDS = [
   'barmancloud.cnpg.io/v1/ObjectStore',
   'volsync.backube/v1alpha1/ReplicationSource',
   'volsync.backube/v1alpha1/ReplicationDestination',
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'monitoring.coreos.com/v1/PodMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
 ];
 const OUT = join(import.meta.dirname, '..', 'test', 'crd-schemas');
+
+/**
+ * A Go (RE2) pattern as a JavaScript one. RE2's case-insensitive flag `(?i)` has no JSON-schema
+ * form: its letters become both-case classes. A pattern JavaScript still cannot read is dropped.
+ */
+function jsPattern(pattern) {
+  let out = pattern;
+  if (out.includes('(?i)')) {
+    out = out
+      .replace('(?i)', '')
+      .replace(/\\.|\[[^\]]*\]|[a-zA-Z]/g, (m) =>
+        /^[a-zA-Z]$/.test(m) ? `[${m.toLowerCase()}${m.toUpperCase()}]` : m,
+      );
+  }
+  try {
+    new RegExp(out, 'u');
+    return out;
+  } catch {
+    return undefined;
+  }
+}
 
 function convert(node) {
   if (Array.isArray(node)) return node.map(convert);
@@ -34,6 +58,11 @@ function convert(node) {
       key === 'properties'
         ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v)]))
         : convert(value);
+  }
+  if (typeof out.pattern === 'string') {
+    const pattern = jsPattern(out.pattern);
+    if (pattern === undefined) delete out.pattern;
+    else out.pattern = pattern;
   }
   if (node['x-kubernetes-int-or-string']) {
     delete out.type;

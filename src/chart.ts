@@ -4,7 +4,8 @@ import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
 import { ImmichIngressRoute } from './components/ingress-route';
-import { ImmichServer, type TranscodingDevice } from './components/immich-server';
+import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
+import { Monitoring } from './components/monitoring';
 import { MachineLearning, type MlBackend } from './components/machine-learning';
 import { NetworkPolicies } from './components/network-policies';
 import { PhotoLibrary } from './components/photo-library';
@@ -161,6 +162,7 @@ export class ImmichChart extends Chart {
       startingPods: split ? replicas + microservicesReplicas : replicas,
       // Nothing may write to the old database after its dump, nor to the volume being restored.
       stopped: importing || volumes.restore.enabled,
+      metrics: config.monitoring.enabled,
     } as const;
     // The pod that runs the video jobs gets the transcoding GPU: the server, or the workers when split.
     const transcoding = transcodingDevice(config.transcoding);
@@ -191,6 +193,23 @@ export class ImmichChart extends Chart {
           })
         : undefined;
 
+    if (config.monitoring.enabled) {
+      new Monitoring(this, 'monitoring', {
+        config: config.monitoring,
+        metricsPorts: [METRICS_PORTS.api.name, METRICS_PORTS.microservices.name],
+        scope: {
+          namespace: config.namespace,
+          workloads: [
+            NAMES.server,
+            ...(microservices ? [NAMES.microservices] : []),
+            NAMES.machineLearning,
+            ...(valkey ? [NAMES.valkey] : []),
+          ],
+          cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
+        },
+      });
+    }
+
     new ImmichIngressRoute(this, 'ingress', {
       host: config.host,
       entryPoints: config.ingress.entryPoints,
@@ -219,6 +238,13 @@ export class ImmichChart extends Chart {
           importFrom: importing ? postgres?.endpoint : undefined,
         },
         volumeMover: volumeBackup?.moverPods,
+        prometheus: config.monitoring.enabled
+          ? {
+              peer: config.monitoring.prometheus,
+              serverPorts: server.metricsPorts.map((p) => p.port),
+              microservicesPort: METRICS_PORTS.microservices.port,
+            }
+          : undefined,
       });
     }
   }

@@ -40,6 +40,8 @@ export const PORTS = {
   machineLearning: 3003,
   valkey: 6379,
   postgres: 5432,
+  /** `IMMICH_API_METRICS_PORT` default: metrics of the API worker. */
+  apiMetrics: 8081,
   /** `IMMICH_MICROSERVICES_METRICS_PORT` default: metrics of the background workers. */
   microservicesMetrics: 8082,
 } as const;

@@ -28,6 +28,9 @@ const KIND_ORDER: Record<string, number> = {
   ScheduledBackup: 5,
   ReplicationSource: 5,
   ReplicationDestination: 5,
+  ServiceMonitor: 5,
+  PodMonitor: 5,
+  PrometheusRule: 5,
 };
 
 /** A synthesized manifest and the file it is written to. */

@@ -55,7 +55,15 @@ export interface ImmichProcessProps {
   readonly startingPods?: number;
   /** Scale to zero while a database import or a volume restore runs, so that nothing writes meanwhile. @default false */
   readonly stopped?: boolean;
+  /** Export Immich's metrics (`IMMICH_TELEMETRY_INCLUDE=all`) on the metrics ports. @default false */
+  readonly metrics?: boolean;
 }
+
+/** Named metrics ports: the API worker's and the background workers'. */
+export const METRICS_PORTS = {
+  api: { name: 'metrics-api', port: PORTS.apiMetrics },
+  microservices: { name: 'metrics-ms', port: PORTS.microservicesMetrics },
+} as const;
 
 /** The GPU of the pod that transcodes video, and the variables its driver needs. */
 export interface TranscodingDevice {
@@ -87,13 +95,19 @@ export class ImmichServer extends Construct {
   readonly endpoint: Endpoint;
   /** Argo CD sync wave of the server and its upload volume. */
   readonly wave: number = SYNC_WAVES.server;
+  /** Metrics ports of the pod and its Service; none unless metrics are on. */
+  readonly metricsPorts: readonly { readonly name: string; readonly port: number }[];
 
   constructor(scope: Construct, id: string, props: ImmichServerProps) {
     super(scope, id);
     const identity = componentIdentity(NAMES.server, 'server', props.instance, this.wave);
 
     if (!props.storage.existingClaim) persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
-    componentService(this, 'service', identity, { name: 'http', port: PORTS.server });
+    // Combined, the pod runs the background workers too, which export on their own port.
+    this.metricsPorts = props.metrics
+      ? [METRICS_PORTS.api, ...(props.workers === 'api' ? [] : [METRICS_PORTS.microservices])]
+      : [];
+    componentService(this, 'service', identity, { name: 'http', port: PORTS.server }, this.metricsPorts);
 
     const startup = STARTUP_ATTEMPTS_PER_POD * (props.startingPods ?? 1);
     componentDeployment(
@@ -103,8 +117,14 @@ export class ImmichServer extends Construct {
         name: 'server',
         resources: props.resources,
         transcoding: props.transcoding,
-        env: props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : [],
-        ports: [{ name: 'http', containerPort: PORTS.server }],
+        env: [
+          ...(props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : []),
+          ...(props.metrics ? [{ name: 'IMMICH_TELEMETRY_INCLUDE', value: 'all' }] : []),
+        ],
+        ports: [
+          { name: 'http', containerPort: PORTS.server },
+          ...this.metricsPorts.map((p) => ({ name: p.name, containerPort: p.port })),
+        ],
         probes: {
           // Database migrations of a large library run before the API answers.
           startupProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: startup }),

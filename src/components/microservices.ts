@@ -3,8 +3,8 @@ import type { Resources } from '../config';
 import { NAMES, PORTS } from '../constants';
 import { httpProbe } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
-import { type Scaling, componentDeployment, componentIdentity } from '../lib/workload';
-import { type ImmichProcessProps, type TranscodingDevice, immichPod } from './immich-server';
+import { type Scaling, componentDeployment, componentIdentity, componentService } from '../lib/workload';
+import { type ImmichProcessProps, METRICS_PORTS, type TranscodingDevice, immichPod } from './immich-server';
 
 /**
  * Whether the workers call the OIDC issuer. OAuth logins and the issuer discovery run in the API
@@ -45,7 +45,7 @@ export class Microservices extends Construct {
           { name: 'IMMICH_WORKERS_EXCLUDE', value: 'api' },
           // The worker opens no port of its own (the image's health check skips it); with a metric
           // group on, its metrics endpoint answers from the worker's own event loop, for the probes.
-          { name: 'IMMICH_TELEMETRY_INCLUDE', value: 'host' },
+          { name: 'IMMICH_TELEMETRY_INCLUDE', value: props.metrics ? 'all' : 'host' },
         ],
         ports: [{ name: 'metrics-ms', containerPort: PORTS.microservicesMetrics }],
         probes: {
@@ -56,5 +56,7 @@ export class Microservices extends Construct {
       props.scaling,
     );
     this.pods = identity.selector;
+    // Only for scraping: the worker serves no user traffic.
+    if (props.metrics) componentService(this, 'service', identity, METRICS_PORTS.microservices);
   }
 }

@@ -46,6 +46,12 @@ export interface NetworkPoliciesProps {
   readonly cloudnativePg?: CloudNativePgPeers;
   /** Labels of the VolSync mover pods. @default no volume backups */
   readonly volumeMover?: Record<string, string>;
+  /** The Prometheus pods that scrape the metrics ports, and those ports. @default no scraping */
+  readonly prometheus?: {
+    readonly peer: { readonly namespaceSelector: Record<string, string>; readonly podSelector: Record<string, string> };
+    readonly serverPorts: readonly number[];
+    readonly microservicesPort: number;
+  };
 }
 
 /**
@@ -75,6 +81,21 @@ export class NetworkPolicies extends Construct {
       ? toEndpoint(valkey)
       : toAddresses(props.externalRedis?.cidrs ?? [], props.externalRedis?.ports ?? []);
     const backends = [toEndpoint(database), toRedis, toEndpoint(machineLearning)];
+    const prometheus = props.prometheus;
+    const scrapedOn = (ports: readonly number[]): k8s.NetworkPolicyIngressRule[] =>
+      prometheus && ports.length > 0
+        ? [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: prometheus.peer.namespaceSelector },
+                  podSelector: { matchLabels: prometheus.peer.podSelector },
+                },
+              ],
+              ports: ports.map(tcp),
+            },
+          ]
+        : [];
 
     this.policy('default-deny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     this.policy('dns', 'allow-dns', {
@@ -101,7 +122,7 @@ export class NetworkPolicies extends Construct {
     this.policy('server', server.host, {
       podSelector: { matchLabels: server.pods },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [ingressController], ports: [tcp(server.port)] }],
+      ingress: [{ from: [ingressController], ports: [tcp(server.port)] }, ...scrapedOn(prometheus?.serverPorts ?? [])],
       egress: [
         ...backends,
         // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
@@ -123,9 +144,11 @@ export class NetworkPolicies extends Construct {
               toAddresses(policy.serverEgress.cidrs, [props.issuerPort]),
             ]
           : [];
+      const scrape = scrapedOn(prometheus ? [prometheus.microservicesPort] : []);
       this.policy('microservices', NAMES.microservices, {
         podSelector: { matchLabels: props.microservices },
         policyTypes: ['Ingress', 'Egress'],
+        ...(scrape.length > 0 ? { ingress: scrape } : {}),
         egress: [...backends, ...issuer],
       });
     }
@@ -161,7 +184,14 @@ export class NetworkPolicies extends Construct {
       this.policy('postgres', props.postgres.host, onlyFrom(props.postgres, clients));
     }
     if (valkey) this.policy('valkey', valkey.host, onlyFrom(valkey, [fromServer(valkey)]));
-    if (props.cloudnativePg) this.cloudnativePg(props.cloudnativePg, immichPods, policy.cloudnativePg);
+    if (props.cloudnativePg) {
+      this.cloudnativePg(
+        props.cloudnativePg,
+        immichPods,
+        policy.cloudnativePg,
+        scrapedOn(prometheus ? [CLOUDNATIVE_PG.ports.metrics] : []),
+      );
+    }
     if (props.volumeMover) {
       // The mover only writes to the restic repository; nothing connects to it.
       this.policy('volume-mover', NAMES.volumeMover, {
@@ -180,6 +210,7 @@ export class NetworkPolicies extends Construct {
     peers: CloudNativePgPeers,
     clients: k8s.NetworkPolicyPeer[],
     policy: Config['networkPolicy']['cloudnativePg'],
+    scrape: k8s.NetworkPolicyIngressRule[],
   ): void {
     const { cluster, objectStorePort, importFrom } = peers;
     const { postgres, status } = CLOUDNATIVE_PG.ports;
@@ -196,6 +227,7 @@ export class NetworkPolicies extends Construct {
         // Streaming replication, and the instance managers asking each other for status.
         { from: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
         { from: clients, ports: [tcp(postgres)] },
+        ...scrape,
       ],
       egress: [
         { to: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },

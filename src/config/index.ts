@@ -5,3 +5,4 @@ export * from './database';
 export * from './backup';
 export * from './scaling';
 export * from './acceleration';
+export * from './monitoring';

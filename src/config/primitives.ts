@@ -148,14 +148,18 @@ export const toleration = v.pipe(
 
 export const absolutePath = text(/^\/.*/, 'must be an absolute path like "/volume1/photos"');
 
+/** Labels: valid keys and values, possibly none. */
+export const labels = (example: string) =>
+  v.record(
+    text(LABEL_KEY, 'must be a label key like "app.kubernetes.io/name"'),
+    text(LABEL_VALUE, 'must be a label value (letters, digits, "-", "_", "."; at most 63)'),
+    `must be a mapping of labels like { ${example} }`,
+  );
+
 export const labelSelector = (example: string) =>
   v.pipe(
-    v.record(
-      text(LABEL_KEY, 'must be a label key like "app.kubernetes.io/name"'),
-      text(LABEL_VALUE, 'must be a label value (letters, digits, "-", "_", "."; at most 63)'),
-      `must be a mapping of labels like { ${example} }`,
-    ),
-    v.check((labels) => Object.keys(labels).length > 0, 'must name at least one label'),
+    labels(example),
+    v.check((selected) => Object.keys(selected).length > 0, 'must name at least one label'),
   );
 
 export const cidr = v.pipe(

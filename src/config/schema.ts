@@ -30,6 +30,7 @@ import {
   quantity,
 } from './primitives';
 import { backupSection } from './backup';
+import { monitoringSection } from './monitoring';
 import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
 import { databaseSection } from './database';
 import { ML_BACKENDS, gpuEntries, preloadSection, transcodingSection } from './acceleration';
@@ -255,6 +256,7 @@ export const configSchema = strict({
   }),
   backup: backupSection,
   valkey: valkeySection,
+  monitoring: monitoringSection,
   scheduling: schedulingSection,
   podSecurity: section({
     /**

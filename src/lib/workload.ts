@@ -162,13 +162,19 @@ export function componentService(
   id: string,
   identity: ComponentIdentity,
   port: { readonly name: string; readonly port: number; readonly headless?: boolean },
+  /** Further named ports, e.g. metrics. @default none */
+  more: readonly { readonly name: string; readonly port: number }[] = [],
 ): k8s.KubeService {
   const service = new k8s.KubeService(scope, id, {
     metadata: { name: identity.name, labels: identity.labels },
     spec: {
       clusterIp: port.headless ? 'None' : undefined,
       selector: identity.selector,
-      ports: [{ name: port.name, port: port.port, targetPort: k8s.IntOrString.fromString(port.name) }],
+      ports: [port, ...more].map((p) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: k8s.IntOrString.fromString(p.name),
+      })),
     },
   });
   syncPolicy(service, { wave: identity.wave });

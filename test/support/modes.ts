@@ -131,6 +131,17 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: { secrets: ['immich-db', 'immich-config'] },
   },
+  'monitoring of split workers on CloudNativePG with backups, inline secrets': {
+    mode: 'inline',
+    overrides: {
+      ...SPLIT,
+      ...MODES.inline.overrides,
+      database: cnpg({ backup: CNPG_BACKUP }),
+      backup: {},
+      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+    },
+    external: {},
+  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },

@@ -103,6 +103,9 @@ const CRD_SCHEMAS: Record<string, string> = {
   'barmancloud.cnpg.io/v1/ObjectStore': 'barmancloud.cnpg.io_ObjectStore.json',
   'volsync.backube/v1alpha1/ReplicationSource': 'volsync.backube_ReplicationSource.json',
   'volsync.backube/v1alpha1/ReplicationDestination': 'volsync.backube_ReplicationDestination.json',
+  'monitoring.coreos.com/v1/ServiceMonitor': 'monitoring.coreos.com_ServiceMonitor.json',
+  'monitoring.coreos.com/v1/PodMonitor': 'monitoring.coreos.com_PodMonitor.json',
+  'monitoring.coreos.com/v1/PrometheusRule': 'monitoring.coreos.com_PrometheusRule.json',
 };
 
 // Kubernetes formats (int32, int64, date-time, ...) are not checked; types and patterns are.
