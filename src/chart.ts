@@ -68,6 +68,7 @@ export class ImmichChart extends Chart {
     const machineLearning = new MachineLearning(this, 'machine-learning', {
       instance,
       version: config.immich.version,
+      digest: config.immich.digests.machineLearning,
       backend: mlBackend(ml.backend),
       gpu: { ...ml.gpu, resource: ml.gpu.resource ?? DEFAULT_GPU_RESOURCE[ml.backend] ?? 'nvidia.com/gpu' },
       preload: ml.preload,
@@ -150,6 +151,7 @@ export class ImmichChart extends Chart {
     const immich = {
       instance,
       version: config.immich.version,
+      digest: config.immich.digests.server,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
       database: databaseConnection,

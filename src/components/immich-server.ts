@@ -31,6 +31,8 @@ export interface ImmichProcessProps {
   readonly instance: string;
   /** Immich release, e.g. `v3.3.1`. */
   readonly version: string;
+  /** Digest of the server image of that release. @default pinned by tag only */
+  readonly digest?: string;
   /** `TZ` of the container. */
   readonly timezone: string;
   /** `IMMICH_LOG_LEVEL`. */
@@ -166,7 +168,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
     containers: [
       {
         name: container.name,
-        image: `${IMAGES.server}:${props.version}`,
+        image: `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`,
         imagePullPolicy: 'IfNotPresent',
         ports: container.ports,
         env: [

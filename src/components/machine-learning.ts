@@ -47,6 +47,8 @@ export interface MachineLearningProps {
   readonly instance: string;
   /** Immich release; must equal the server's. */
   readonly version: string;
+  /** Digest of this backend's image of the release. @default pinned by tag only */
+  readonly digest?: string;
   /** Selects the image tag suffix and the GPU resource. */
   readonly backend: MlBackend;
   /** Used with every backend but cpu. */
@@ -81,7 +83,8 @@ export class MachineLearning extends Construct {
       SYNC_WAVES.machineLearning,
     );
     const gpu = props.backend === 'cpu' ? undefined : deviceGpu(props.gpu);
-    const image = `${IMAGES.machineLearning}:${props.version}${IMAGE_SUFFIX[props.backend]}`;
+    const tag = `${props.version}${IMAGE_SUFFIX[props.backend]}`;
+    const image = `${IMAGES.machineLearning}:${tag}${props.digest ? `@${props.digest}` : ''}`;
     const preload = (Object.keys(PRELOAD_ENV) as (keyof PreloadProps)[]).flatMap((key) => {
       const model = props.preload?.[key];
       return model ? [{ name: PRELOAD_ENV[key], value: model }] : [];

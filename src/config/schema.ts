@@ -61,6 +61,12 @@ const library = v.variant(
   'must have source "none", "pvc", "nfs" or "hostPath"',
 );
 
+/** An OCI image digest. */
+const digest = text(
+  /^sha256:[a-f0-9]{64}$/,
+  'must be "sha256:" and 64 lower-case hex characters, as `crane digest` prints',
+);
+
 /** Pod Security Standards levels, weakest last. */
 export const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
 
@@ -97,6 +103,15 @@ export const configSchema = strict({
       allowFloatingTag: v.optional(bool(), false),
       /** `IMMICH_LOG_LEVEL`. @default "log" */
       logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+      /**
+       * Image digests of `version`, pinned beside the tag (`tag@sha256:…`): a re-pushed tag then
+       * cannot change what runs. `machineLearning` is the digest of the configured backend's image.
+       * @default none: pinned by tag only
+       */
+      digests: section({
+        server: v.optional(digest),
+        machineLearning: v.optional(digest),
+      }),
     },
     ({ version, allowFloatingTag }, report) => {
       const problem = versionProblem(version, allowFloatingTag);
