@@ -306,13 +306,53 @@ describe('hardening defaults', () => {
 
 describe('warnings', () => {
   test('the shared websecure entry point warns about the 60 s upload read timeout, naming the fix', () => {
-    expect(parseConfig(MINIMAL, {}).warnings).toEqual([
+    expect(parseConfig(MINIMAL, {}).warnings).toContainEqual(
       'ingress.entryPoints: "websecure" keeps Traefik\'s default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own',
-    ]);
+    );
   });
 
   test('a dedicated entry point, or a raised timeout, gives no warning', () => {
-    expect(parseConfig(`${MINIMAL}ingress: { entryPoints: [immich] }\n`, {}).warnings).toEqual([]);
-    expect(parseConfig(`${MINIMAL}ingress: { readTimeoutRaised: true }\n`, {}).warnings).toEqual([]);
+    const own = 'domain: photos.home.arpa\noauth: { clientId: immich }\n';
+    expect(parseConfig(`${own}ingress: { entryPoints: [immich] }\n`, {}).warnings).toEqual([]);
+    expect(parseConfig(`${own}ingress: { readTimeoutRaised: true }\n`, {}).warnings).toEqual([]);
+  });
+});
+
+describe('newcomer guards', () => {
+  test('fails on a time zone in the wrong case, suggesting the tz database spelling', () => {
+    expect(configError(MINIMAL, { TZ: 'europe/berlin' })).toContain(
+      'TZ (timezone): must be spelled as in the tz database: "Europe/Berlin", got "europe/berlin"',
+    );
+    expect(parseConfig(MINIMAL, { TZ: 'Europe/Berlin' }).timezone).toBe('Europe/Berlin');
+  });
+
+  test('IMMICH_LOG_LEVEL overrides immich.logLevel, and bad values name the variable', () => {
+    expect(parseConfig(MINIMAL, { IMMICH_LOG_LEVEL: 'debug' }).immich.logLevel).toBe('debug');
+    expect(configError(MINIMAL, { IMMICH_LOG_LEVEL: 'loud' })).toContain(
+      'IMMICH_LOG_LEVEL (immich.logLevel): must be one of',
+    );
+  });
+
+  test('units Kubernetes accepts beyond the binary ones are accepted, and canonicalized', () => {
+    expect(parseConfig(`${MINIMAL}storage: { data: { size: 4000M } }\n`, {}).storage.data.size).toBe('4G');
+  });
+});
+
+describe('placeholder warnings', () => {
+  test('the example configuration warns about each placeholder by key', () => {
+    const warnings = parseConfig(EXAMPLE_YAML, {}).warnings;
+    expect(warnings).toContain('domain: "example.com" is the example\'s placeholder; set your own');
+    expect(warnings).toContain('library.server: "nas.example.com" is the example\'s placeholder; set your own');
+    expect(warnings).toContain(
+      'argocd.repoURL: "https://git.example.com/home/immich-k8s.git" is the example\'s placeholder; set your own',
+    );
+  });
+
+  test('real values give no placeholder warning', () => {
+    const own = parseConfig(
+      'domain: photos.home.arpa\noauth: { clientId: immich }\ningress: { readTimeoutRaised: true }\n',
+      {},
+    );
+    expect(own.warnings).toEqual([]);
   });
 });

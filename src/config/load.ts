@@ -22,6 +22,7 @@ export const ENV_OVERRIDES = {
   BASE_DOMAIN: ['domain'],
   IMMICH_VERSION: ['immich', 'version'],
   TZ: ['timezone'],
+  IMMICH_LOG_LEVEL: ['immich', 'logLevel'],
   IMMICH_DB_ENGINE: ['database', 'engine'],
   IMMICH_DB_USERNAME: ['database', 'username'],
   IMMICH_DB_DATABASE_NAME: ['database', 'name'],
@@ -151,6 +152,18 @@ function configWarnings(parsed: Parsed): string[] {
     warnings.push(
       `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
     );
+  }
+  // The shipped example's placeholders synthesize fine but point at nothing.
+  const placeholders: [string, string | undefined][] = [
+    ['domain', parsed.domain],
+    ['host', parsed.host],
+    ['library.server', parsed.library.source === 'nfs' ? parsed.library.server : undefined],
+    ['argocd.repoURL', parsed.argocd.enabled ? parsed.argocd.repoURL : undefined],
+  ];
+  for (const [key, value] of placeholders) {
+    if (value && /(^|[./@])example\.(com|org|net)([/:]|$)/.test(value)) {
+      warnings.push(`${key}: "${value}" is the example's placeholder; set your own`);
+    }
   }
   return warnings;
 }

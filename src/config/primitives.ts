@@ -97,6 +97,12 @@ export const stringMap = v.record(v.string(), v.string('must be a string'), 'mus
 export const timezone = v.pipe(
   v.string('must be a string'),
   v.check(isTimeZone, 'must be an IANA time zone like "Europe/Berlin" or "UTC"'),
+  // Node accepts any case, but the containers' tz database does not.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const spelled = timeZoneSpelling(dataset.value);
+    if (spelled !== dataset.value) addIssue({ message: `must be spelled as in the tz database: "${spelled}"` });
+  }),
 );
 
 export const resources = (cpu: string, memory: string, memoryLimit: string) =>
@@ -178,6 +184,12 @@ export function isCidr(value: string): boolean {
   if (prefix === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
   const family = isIP(address);
   return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** The spelling the tz database uses for a zone Node resolves case-insensitively. */
+function timeZoneSpelling(value: string): string {
+  const resolved = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
 }
 
 export function isTimeZone(value: string): boolean {
