@@ -84,26 +84,16 @@ export function accelerationProblems(input: AccelerationInput): string[] {
       `machineLearning.backend: "${backend}" needs the host's device nodes and driver paths mounted into the pod, which no device plugin provides and which would make the namespace privileged; use "cpu", "cuda", "openvino" or "rocm", got "${backend}"`,
     );
   }
-  const needsRenderGroup = (resource: string | undefined) => resource !== undefined && resource !== 'nvidia.com/gpu';
-  const mlResource = input.machineLearning?.gpu?.resource ?? (backend ? DEFAULT_GPU_RESOURCE[backend] : undefined);
-  if (
-    (backend === 'openvino' || backend === 'rocm') &&
-    needsRenderGroup(mlResource) &&
-    !input.machineLearning?.gpu?.renderGroupId
-  ) {
+  if (backend && backend !== 'cpu') {
     problems.push(
-      `machineLearning.gpu.renderGroupId: required with backend "${backend}": the id of the host's render group (getent group render), which lets the non-root pod open the GPU, got nothing`,
+      ...renderGroupProblems('machineLearning.gpu', `backend "${backend}"`, input.machineLearning?.gpu, backend),
     );
   }
   const acceleration = input.transcoding?.acceleration;
   const resource = input.transcoding?.gpu?.resource ?? (acceleration ? DEFAULT_GPU_RESOURCE[acceleration] : undefined);
-  if (
-    (acceleration === 'qsv' || acceleration === 'vaapi') &&
-    needsRenderGroup(resource) &&
-    !input.transcoding?.gpu?.renderGroupId
-  ) {
+  if (acceleration && acceleration !== 'none') {
     problems.push(
-      `transcoding.gpu.renderGroupId: required with acceleration "${acceleration}": the id of the host's render group (getent group render), which lets the non-root pod open the GPU, got nothing`,
+      ...renderGroupProblems('transcoding.gpu', `acceleration "${acceleration}"`, input.transcoding?.gpu, acceleration),
     );
   }
   if (acceleration === 'nvenc' && resource && resource !== 'nvidia.com/gpu') {
@@ -116,4 +106,18 @@ export function accelerationProblems(input: AccelerationInput): string[] {
     problems.push('transcoding.hardwareDecoding: needs transcoding.acceleration other than "none", got true');
   }
   return problems;
+}
+
+/** An Intel or AMD GPU's device nodes belong to the host's render group, which the pod must join. */
+function renderGroupProblems(
+  key: string,
+  use: string,
+  gpu: { readonly resource?: string; readonly renderGroupId?: number } | undefined,
+  kind: string,
+): string[] {
+  const resource = gpu?.resource ?? DEFAULT_GPU_RESOURCE[kind];
+  if (!resource || resource === 'nvidia.com/gpu' || gpu?.renderGroupId) return [];
+  return [
+    `${key}.renderGroupId: required with ${use}: the id of the host's render group (getent group render), which lets the non-root pod open the GPU, got nothing`,
+  ];
 }
