@@ -7,7 +7,8 @@ import { ConfigError, loadConfig } from './config';
 import { renderImmichConfig } from './immich-config';
 
 try {
-  const config = loadConfig();
+  // The file is the same in every secrets mode; reading it as `existing` asks for no other secret.
+  const config = loadConfig({ ...process.env, IMMICH_SECRETS_MODE: 'existing' });
   const clientSecret = process.env.IMMICH_OAUTH_CLIENT_SECRET;
   if (config.oauth.enabled && !clientSecret) {
     throw new ConfigError('environment', [

@@ -104,3 +104,33 @@ test('a failed `cdk8s synth` leaves the committed dist/ byte-identical', () => {
   expect(result.stderr).toContain('IMMICH_VERSION (immich.version): must be a release tag like');
   expect(snapshotDir(join(ROOT, 'dist'))).toEqual(before);
 }, 60_000);
+
+describe('npm run immich-config', () => {
+  const CLI = join(ROOT, 'build', 'src', 'immich-config-cli.js');
+  const render = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [CLI], { cwd: work, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+
+  test('renders the configuration named by IMMICH_K8S_CONFIG with the client secret', () => {
+    writeFileSync(join(work, 'mine.yaml'), 'domain: photos.home.arpa\noauth: { clientId: mine }\n');
+    const { status, stdout } = render({ IMMICH_K8S_CONFIG: 'mine.yaml', IMMICH_OAUTH_CLIENT_SECRET: 's3cret' });
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).oauth).toMatchObject({ clientId: 'mine', clientSecret: 's3cret' });
+  });
+
+  test('asks for no database password when the configuration uses inline secrets', () => {
+    writeFileSync(
+      join(work, 'inline.yaml'),
+      'domain: photos.home.arpa\noauth: { clientId: mine }\nsecrets: { mode: inline }\n',
+    );
+    const { status, stdout } = render({ IMMICH_K8S_CONFIG: 'inline.yaml', IMMICH_OAUTH_CLIENT_SECRET: 'x' });
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).oauth.clientSecret).toBe('x');
+  });
+
+  test('fails with exit code 1 and prints no file without the client secret', () => {
+    const { status, stdout, stderr } = render({});
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('IMMICH_OAUTH_CLIENT_SECRET: required to render the config file');
+  });
+});
