@@ -134,3 +134,19 @@ describe('npm run immich-config', () => {
     expect(stderr).toContain('IMMICH_OAUTH_CLIENT_SECRET: required to render the config file');
   });
 });
+
+test('a relative IMMICH_K8S_CONFIG is read from the folder npm was started in', () => {
+  const sub = join(work, 'configs');
+  cpSync(join(work, 'config'), sub, { recursive: true });
+  writeFileSync(join(sub, 'mine.yaml'), 'domain: photos.home.arpa\noauth: { clientId: mine }\n');
+  // npm runs scripts in the project root and passes the user's folder as INIT_CWD.
+  const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'mine.yaml', INIT_CWD: sub });
+  expect({
+    status,
+    stderr: stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('warning:'))
+      .join(''),
+  }).toEqual({ status: 0, stderr: '' });
+  expect(readFileSync(join(work, 'dist', '50-ingressroute-immich.yaml'), 'utf8')).toContain('immich.photos.home.arpa');
+});

@@ -1,5 +1,6 @@
 /** Loading: YAML, environment overrides, checks across keys and one error listing every problem. */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as v from 'valibot';
 import { parseDocument } from 'yaml';
 import {
@@ -234,9 +235,11 @@ function secretSourceProblems(
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const file = env.IMMICH_K8S_CONFIG || DEFAULT_CONFIG_FILE;
+  // `npm run` starts in the project root; a relative path means the folder the user typed it in.
+  const path = env.IMMICH_K8S_CONFIG ? resolve(env.INIT_CWD ?? process.cwd(), file) : file;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(file, [
       `IMMICH_K8S_CONFIG: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
