@@ -1,4 +1,4 @@
-import { SPLIT } from './support/modes';
+import { INLINE, SPLIT } from './support/modes';
 import { pssViolations } from './support/pss';
 import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, synth } from './support/synth';
 
@@ -8,10 +8,7 @@ const server = (overrides: Record<string, unknown>) => findOne(synth(overrides),
 const immichConfig = (overrides: Record<string, unknown>) =>
   JSON.parse(
     findOne(
-      synth(
-        { ...overrides, secrets: { mode: 'inline' } },
-        { IMMICH_DB_PASSWORD: 'p', IMMICH_OAUTH_CLIENT_SECRET: 'c' },
-      ),
+      synth({ ...overrides, ...INLINE }, { IMMICH_DB_PASSWORD: 'p', IMMICH_OAUTH_CLIENT_SECRET: 'c' }),
       'Secret',
       'immich-config',
     ).stringData['immich-config.json'],

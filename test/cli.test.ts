@@ -77,8 +77,27 @@ test('fails when IMMICH_K8S_CONFIG names a missing file', () => {
   expect(stderr).toContain('IMMICH_K8S_CONFIG: cannot read "missing.yaml" (ENOENT)');
 });
 
-test('inline mode writes the Secrets only when asked to', () => {
+test('inline mode beside Argo CD is refused unless allowed explicitly', () => {
   const env = { IMMICH_SECRETS_MODE: 'inline', IMMICH_DB_PASSWORD: 'pw-123', IMMICH_OAUTH_CLIENT_SECRET: 'cs-456' };
+  const refused = runSynth(work, env);
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toContain(
+    'secrets.mode: "inline" writes plaintext Secrets into dist/, which argocd.enabled syncs from git',
+  );
+});
+
+test('inline mode writes the Secrets only when asked to', () => {
+  const example = readFileSync(join(work, 'config', 'example.yaml'), 'utf8');
+  writeFileSync(
+    join(work, 'inline.yaml'),
+    example.replace('  enabled: true\n  repoURL', '  enabled: true\n  allowInlineSecrets: true\n  repoURL'),
+  );
+  const env = {
+    IMMICH_K8S_CONFIG: 'inline.yaml',
+    IMMICH_SECRETS_MODE: 'inline',
+    IMMICH_DB_PASSWORD: 'pw-123',
+    IMMICH_OAUTH_CLIENT_SECRET: 'cs-456',
+  };
   expect(runSynth(work, env).status).toBe(0);
   const files = readdirSync(join(work, 'dist'));
   expect(files).toEqual(expect.arrayContaining(['10-secret-immich-db.yaml', '10-secret-immich-config.yaml']));

@@ -1,5 +1,5 @@
 import { IMAGES } from '../src/constants';
-import { CNPG_BACKUP, MODES, PLAINTEXT, SEALED } from './support/modes';
+import { CNPG_BACKUP, INLINE, MODES, PLAINTEXT, SEALED } from './support/modes';
 import { allowed, type Peer } from './support/netpol';
 import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, secretFileOf, synth } from './support/synth';
 
@@ -124,7 +124,7 @@ describe('off-site backups', () => {
 
   test("replace Immich's own dump, which needs a superuser: it is off by default on this engine", () => {
     const configSecret = (o: Record<string, unknown>) =>
-      findOne(synth({ ...o, secrets: { mode: 'inline' } }, PLAINTEXT), 'Secret', 'immich-config');
+      findOne(synth({ ...o, ...INLINE }, PLAINTEXT), 'Secret', 'immich-config');
     const parsed = (o: Record<string, unknown>) => JSON.parse(configSecret(o).stringData['immich-config.json']);
     expect(parsed(withBackup).backup.database.enabled).toBe(false);
     expect(parsed({ ...withBackup, backup: undefined }).backup.database.enabled).toBe(false);
@@ -445,7 +445,12 @@ describe('bad input', () => {
 
   test('fails in inline mode without the object store credentials, naming both variables', () => {
     const message = configError(
-      `${EXAMPLE_YAML.replace(/^backup:\n( {2}.*\n)+/m, '').replace('mode: existing', 'mode: inline')}database:\n  engine: cloudnative-pg\n  cloudnativePg:\n    backup: { destinationPath: "s3://b/i", credentialsSecret: c }\n`,
+      `${EXAMPLE_YAML.replace(/^backup:\n( {2}.*\n)+/m, '')
+        .replace('mode: existing', 'mode: inline')
+        .replace(
+          '  enabled: true\n  repoURL',
+          '  enabled: true\n  allowInlineSecrets: true\n  repoURL',
+        )}database:\n  engine: cloudnative-pg\n  cloudnativePg:\n    backup: { destinationPath: "s3://b/i", credentialsSecret: c }\n`,
       { IMMICH_OAUTH_CLIENT_SECRET: 'x' },
     );
     expect(message).toContain(

@@ -60,7 +60,10 @@ describe('environment overrides', () => {
   });
 
   test('IMMICH_SECRETS_MODE selects inline secrets read from the environment', () => {
-    const c = config({}, { IMMICH_SECRETS_MODE: 'inline', IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'cs' });
+    const c = config(
+      { argocd: { allowInlineSecrets: true } },
+      { IMMICH_SECRETS_MODE: 'inline', IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'cs' },
+    );
     expect(c.secrets.mode).toBe('inline');
     expect(c.secretValues).toEqual({ dbPassword: 'pw', oauthClientSecret: 'cs' });
   });

@@ -1,5 +1,5 @@
 import type { SecretMode } from '../src/config';
-import { CNPG_BACKUP, MODES, SPLIT, VOLUME_BACKUPS } from './support/modes';
+import { CNPG_BACKUP, INLINE, MODES, SPLIT, VOLUME_BACKUPS } from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -151,10 +151,7 @@ test('the postgres claim template keeps the name data (PVC data-immich-postgres-
 });
 
 test('every object, Secrets and IngressRoute included, carries the standard labels', () => {
-  const manifests = synth(
-    { secrets: { mode: 'inline' } },
-    { IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'x' },
-  );
+  const manifests = synth(INLINE, { IMMICH_DB_PASSWORD: 'pw', IMMICH_OAUTH_CLIENT_SECRET: 'x' });
   for (const { object } of manifests) {
     expect({ object: `${object.kind}/${object.metadata.name}`, labels: (object.metadata as any).labels }).toMatchObject(
       {

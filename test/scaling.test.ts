@@ -367,7 +367,7 @@ describe('bad input', () => {
 
   test('fails in inline mode without the Redis password', () => {
     const message = configError(
-      `${EXAMPLE_YAML.replace('mode: existing', 'mode: inline')}valkey: { mode: external, external: { host: r.example.com, password: true } }\n`,
+      `${EXAMPLE_YAML.replace('mode: existing', 'mode: inline').replace('  enabled: true\n  repoURL', '  enabled: true\n  allowInlineSecrets: true\n  repoURL')}valkey: { mode: external, external: { host: r.example.com, password: true } }\n`,
       { IMMICH_DB_PASSWORD: 'x', IMMICH_OAUTH_CLIENT_SECRET: 'y' },
     );
     expect(message).toContain(

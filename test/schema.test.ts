@@ -9,6 +9,7 @@ const VARIANTS: Record<string, [Record<string, unknown>, NodeJS.ProcessEnv]> = {
   'inline secrets, cpu backend, pvc library, TLS secret': [
     {
       secrets: { mode: 'inline' },
+      argocd: { allowInlineSecrets: true },
       machineLearning: { backend: 'cpu' },
       library: replace({ source: 'pvc', claimName: 'photos' }),
       ingress: { tls: replace({ secretName: 'immich-tls' }) },

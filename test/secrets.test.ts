@@ -4,7 +4,7 @@ import { findOne, synth } from './support/synth';
 import type { Manifest } from '../src/output';
 
 const SECRETS = { IMMICH_DB_PASSWORD: 'db-pa55-word', IMMICH_OAUTH_CLIENT_SECRET: 'oauth-s3cret' };
-const INLINE = { secrets: { mode: 'inline' } };
+const INLINE = { secrets: { mode: 'inline' }, argocd: { allowInlineSecrets: true } };
 
 const text = (manifests: readonly Manifest[]) => manifests.map((m) => Yaml.stringify(m.object)).join('---\n');
 const immichConfig = (manifests: readonly Manifest[]): any =>
@@ -39,7 +39,7 @@ describe('secrets mode inline', () => {
   });
 
   test('IMMICH_SECRETS_MODE=inline selects inline mode', () => {
-    const out = synth({}, { ...SECRETS, IMMICH_SECRETS_MODE: 'inline' });
+    const out = synth({ argocd: { allowInlineSecrets: true } }, { ...SECRETS, IMMICH_SECRETS_MODE: 'inline' });
     expect(findOne(out, 'Secret', 'immich-db').stringData.password).toBe('db-pa55-word');
     expect(findOne(out, 'Secret', 'immich-config').kind).toBe('Secret');
   });

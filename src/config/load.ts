@@ -101,6 +101,11 @@ export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = '
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
+  if (partial.secrets?.mode === 'inline' && partial.argocd?.enabled && !partial.argocd.allowInlineSecrets) {
+    problems.push(
+      'secrets.mode: "inline" writes plaintext Secrets into dist/, which argocd.enabled syncs from git; use "external-secrets" or "sealed-secrets", or set argocd.allowInlineSecrets: true if that repository is yours alone, got "inline"',
+    );
+  }
   if (partial.argocd?.enabled && !partial.argocd.repoURL) {
     problems.push('argocd.repoURL: required while argocd.enabled is true, got nothing');
   }

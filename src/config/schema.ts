@@ -347,6 +347,11 @@ export const configSchema = strict({
   argocd: section({
     /** Render an Argo CD Application into `dist/argocd/`. @default false */
     enabled: v.optional(bool(), false),
+    /**
+     * Allow `secrets.mode: inline` beside the Application, whose `dist/` lives in git: only for a
+     * repository nobody else can read. @default false
+     */
+    allowInlineSecrets: v.optional(bool(), false),
     /** Namespace Argo CD runs in. @default "argocd" */
     namespace: v.optional(dnsLabel('argocd'), 'argocd'),
     /** @default "immich" */

@@ -33,10 +33,16 @@ const EXTERNAL_REFS = {
   backupSecretAccessKey: { key: 'immich/s3', property: 'secret-access-key' },
 };
 
+/** Inline secrets beside the example's Argo CD Application need its explicit consent. */
+export const INLINE = {
+  secrets: { mode: 'inline' },
+  argocd: { ...(parse(EXAMPLE_YAML) as { argocd: object }).argocd, allowInlineSecrets: true },
+};
+
 /** Configuration overrides and environment that select each secrets mode. */
 export const MODES: Record<SecretMode, { overrides: Record<string, unknown>; env: NodeJS.ProcessEnv }> = {
   existing: { overrides: {}, env: PLAINTEXT },
-  inline: { overrides: { secrets: { mode: 'inline' } }, env: PLAINTEXT },
+  inline: { overrides: INLINE, env: PLAINTEXT },
   'external-secrets': {
     overrides: { secrets: { mode: 'external-secrets', externalSecrets: EXTERNAL_REFS } },
     env: PLAINTEXT,
