@@ -89,6 +89,16 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
     expect(fromSecrets.filter((entry) => !entry.endsWith(' REDIS_URL'))).toEqual([]);
   });
 
+  test('custom resources, and only they, skip the Argo CD dry run while their CRD is missing', () => {
+    const core = /^(v1|apps\/v1|networking\.k8s\.io\/v1|policy\/v1)$/;
+    const app = files.filter((f) => !f.file.includes('/')).map((f) => f.object);
+    const skipping = (o: any) =>
+      (o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').includes('SkipDryRunOnMissingResource=true');
+    expect(
+      app.filter((o) => skipping(o) !== !core.test(o.apiVersion)).map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual([]);
+  });
+
   test('the app manifests sit at the top of dist/, the Argo CD Application below it', () => {
     const nested = files.filter((f) => f.file.includes('/'));
     expect(nested.map((f) => `${f.file} ${f.object.kind}`)).toEqual(['argocd/90-application-immich.yaml Application']);
