@@ -1,5 +1,16 @@
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type Chart, Yaml } from 'cdk8s';
 import type { ImmichCharts } from './chart';
 
@@ -58,25 +69,83 @@ export function renderCharts(charts: ImmichCharts): Manifest[] {
 
 /** Writes manifests into a fresh directory. */
 export function writeManifests(manifests: readonly Manifest[], dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const { file, object } of manifests) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    writeFileSync(join(dir, file), Yaml.stringify(object));
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const { file, object } of manifests) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), Yaml.stringify(object));
+    }
+  } catch (err) {
+    throw new OutputError(`cannot write the scratch output ${dir}/: ${(err as Error).message}`);
+  }
+}
+
+/** Thrown when the output cannot be written; the previous output is left as it was. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
   }
 }
 
 /**
  * Replaces `target` with a copy of `staging` by renames, so that a failure at any point leaves
- * either the old or the new output, never a mix.
+ * either the old or the new output, never a mix. Leftovers of an interrupted run are cleaned up
+ * first (restoring the old output if the run stopped between the two renames), and every folder
+ * that must change is checked for write access before anything is touched.
  */
 export function publish(staging: string, target: string): void {
   const next = `${target}.next`;
   const old = `${target}.old`;
-  rmSync(next, { recursive: true, force: true });
-  rmSync(old, { recursive: true, force: true });
+  recover(target);
+  for (const leftover of [next, old]) {
+    writable(leftover, target);
+    rmSync(leftover, { recursive: true, force: true });
+  }
+  writable(dirname(resolve(target)), target);
+  if (existsSync(target)) writable(target, target);
   cpSync(staging, next, { recursive: true });
   if (existsSync(target)) renameSync(target, old);
   renameSync(next, target);
-  rmSync(old, { recursive: true, force: true });
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch (err) {
+    // Put the previous output back rather than leave the new one behind a failed exit.
+    renameSync(target, next);
+    renameSync(old, target);
+    rmSync(next, { recursive: true, force: true });
+    throw new OutputError(`cannot replace ${target}/: ${(err as Error).message}; the previous ${target}/ is unchanged`);
+  }
+}
+
+/**
+ * Puts the previous output back when a run was cut off between its two renames (`target` gone,
+ * `target.old` still there). Runs before anything else, so that even a failing synth restores it.
+ */
+export function recover(target: string): void {
+  const old = `${target}.old`;
+  if (!existsSync(target) && existsSync(old)) renameSync(old, target);
+}
+
+/** Fails with one clear line unless `path` and every folder below it can be written (and so emptied). */
+function writable(path: string, target: string): void {
+  if (!existsSync(path)) return;
+  const folders = statSync(path).isDirectory()
+    ? [
+        path,
+        ...readdirSync(path, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => join(e.parentPath, e.name)),
+      ]
+    : [];
+  for (const folder of folders) {
+    try {
+      accessSync(folder, constants.W_OK);
+    } catch {
+      throw new OutputError(
+        `cannot replace ${target}/: ${folder} is not writable by this user; the previous ${target}/ is unchanged (make it writable, e.g. chmod -R u+w ${folder})`,
+      );
+    }
+  }
 }

@@ -169,3 +169,55 @@ test('a relative IMMICH_K8S_CONFIG is read from the folder npm was started in', 
   }).toEqual({ status: 0, stderr: '' });
   expect(readFileSync(join(work, 'dist', '50-ingressroute-immich.yaml'), 'utf8')).toContain('immich.photos.home.arpa');
 });
+
+describe('a dist/ that cannot be replaced', () => {
+  /** Runs synth as an unprivileged user: as root, permissions would not apply. */
+  const runAsUser = (cwd: string) => {
+    const command = process.getuid?.() === 0 ? 'setpriv' : process.execPath;
+    const args = [join(ROOT, 'build', 'main.js')];
+    const full =
+      process.getuid?.() === 0 ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args] : args;
+    return spawnSync(command, full, { cwd, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  };
+  const giveAway = (dir: string) => {
+    if (process.getuid?.() === 0) spawnSync('chown', ['-R', '65534:65534', dir]);
+  };
+
+  test('fails with one clear line, leaves dist/ byte-identical and leaves nothing behind', () => {
+    runSynth(work);
+    giveAway(work);
+    spawnSync('chmod', ['-R', 'a-w', join(work, 'dist')]);
+    const before = snapshotDir(join(work, 'dist'));
+    const { status, stderr } = runAsUser(work);
+    spawnSync('chmod', ['-R', 'u+w', join(work, 'dist')]);
+    expect(status).toBe(1);
+    const errors = stderr.split('\n').filter((l) => l && !l.startsWith('warning:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^cannot replace dist\/: .*dist is not writable by this user; the previous dist\/ is unchanged/,
+    );
+    expect(snapshotDir(join(work, 'dist'))).toEqual(before);
+    expect(readdirSync(work).filter((f) => f.startsWith('dist.'))).toEqual([]);
+  });
+
+  test('a run cut off between its renames is restored, even when the next synth fails', () => {
+    runSynth(work);
+    const expected = snapshotDir(join(work, 'dist'));
+    // Cut off after dist/ was renamed away and before the new one took its place.
+    spawnSync('mv', [join(work, 'dist'), join(work, 'dist.old')]);
+    writeFileSync(join(work, 'bad.yaml'), 'domain: bad_domain\n');
+    expect(runSynth(work, { IMMICH_K8S_CONFIG: 'bad.yaml' }).status).toBe(1);
+    expect(snapshotDir(join(work, 'dist'))).toEqual(expected);
+  });
+
+  test('leftovers of an interrupted run are cleaned up', () => {
+    runSynth(work);
+    const expected = snapshotDir(join(work, 'dist'));
+    cpSync(join(work, 'dist'), join(work, 'dist.next'), { recursive: true });
+    writeFileSync(join(work, 'dist.next', 'stale.yaml'), 'kind: Stale\n');
+    cpSync(join(work, 'dist'), join(work, 'dist.old'), { recursive: true });
+    expect(runSynth(work).status).toBe(0);
+    expect(snapshotDir(join(work, 'dist'))).toEqual(expected);
+    expect(readdirSync(work).filter((f) => f.startsWith('dist.'))).toEqual([]);
+  });
+});
