@@ -171,10 +171,13 @@ test('a relative IMMICH_K8S_CONFIG is read from the folder npm was started in', 
 });
 
 describe('a dist/ that cannot be replaced', () => {
-  /** Runs synth as an unprivileged user: as root, permissions would not apply. */
+  /**
+   * Runs synth as an unprivileged user (as root, permissions would not apply), from a copy of the
+   * self-contained bundle inside the work folder, which that user can read wherever the clone is.
+   */
   const runAsUser = (cwd: string) => {
     const command = process.getuid?.() === 0 ? 'setpriv' : process.execPath;
-    const args = [join(ROOT, 'build', 'main.js')];
+    const args = [join(cwd, 'main.js')];
     const full =
       process.getuid?.() === 0 ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args] : args;
     return spawnSync(command, full, { cwd, env: { PATH: process.env.PATH }, encoding: 'utf8' });
@@ -185,6 +188,7 @@ describe('a dist/ that cannot be replaced', () => {
 
   test('fails with one clear line, leaves dist/ byte-identical and leaves nothing behind', () => {
     runSynth(work);
+    cpSync(join(ROOT, 'build', 'main.js'), join(work, 'main.js'));
     giveAway(work);
     spawnSync('chmod', ['-R', 'a-w', join(work, 'dist')]);
     const before = snapshotDir(join(work, 'dist'));
