@@ -12,10 +12,10 @@ import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets } from './components/secrets';
 import { Valkey } from './components/valkey';
-import { MICROSERVICES_CALL_ISSUER, Microservices } from './components/microservices';
+import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
-import { type Config, DEFAULT_GPU_RESOURCE, bundledPostgresKept } from './config';
+import { type Config, bundledPostgresKept, dataPods, gpuResource } from './config';
 import { NAMES, PART_OF, SERVER_UID } from './constants';
 import { CLIENT_SECRET_PLACEHOLDER, checksum, renderImmichConfig, renderImmichConfigTemplate } from './immich-config';
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
@@ -70,7 +70,7 @@ export class ImmichChart extends Chart {
       version: config.immich.version,
       digest: config.immich.digests.machineLearning,
       backend: mlBackend(ml.backend),
-      gpu: { ...ml.gpu, resource: ml.gpu.resource ?? DEFAULT_GPU_RESOURCE[ml.backend] ?? 'nvidia.com/gpu' },
+      gpu: { ...ml.gpu, resource: gpuResource(ml.backend, ml.gpu.resource) },
       preload: ml.preload,
       storage: storage.mlCache,
       cache: ml.cache,
@@ -161,7 +161,7 @@ export class ImmichChart extends Chart {
       configChecksum: checksum(immichConfig),
       dataClaim,
       library: library.volume,
-      startingPods: split ? replicas + microservicesReplicas : replicas,
+      startingPods: dataPods(config.server),
       // Nothing may write to the old database after its dump, nor to the volume being restored.
       stopped: importing || volumes.restore.enabled,
       metrics: config.monitoring.enabled,
@@ -226,7 +226,6 @@ export class ImmichChart extends Chart {
         server: server.endpoint,
         machineLearning: machineLearning.endpoint,
         microservices: microservices?.pods,
-        microservicesReachIssuer: MICROSERVICES_CALL_ISSUER,
         database: databaseConnection.endpoint,
         valkey: valkey?.endpoint,
         externalRedis: externalRedis && {
@@ -288,9 +287,8 @@ function mlBackend(backend: Config['machineLearning']['backend']): MlBackend {
 function transcodingDevice(transcoding: Config['transcoding']): TranscodingDevice | undefined {
   const { acceleration } = transcoding;
   if (acceleration === 'none') return undefined;
-  const resource = transcoding.gpu.resource ?? DEFAULT_GPU_RESOURCE[acceleration] ?? 'nvidia.com/gpu';
   return {
-    gpu: deviceGpu({ ...transcoding.gpu, resource }),
+    gpu: deviceGpu({ ...transcoding.gpu, resource: gpuResource(acceleration, transcoding.gpu.resource) }),
     env: acceleration === 'nvenc' ? [{ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,video,utility' }] : [],
   };
 }

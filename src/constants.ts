@@ -51,6 +51,8 @@ export const HEALTH_PATHS = {
   /** Returns `{"res":"pong"}` once the API is up. */
   server: '/api/server/ping',
   machineLearning: '/ping',
+  /** The OpenTelemetry Prometheus exporter's endpoint on the metrics ports. */
+  metrics: '/metrics',
 } as const;
 
 /** Paths inside the containers. */

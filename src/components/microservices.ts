@@ -1,16 +1,10 @@
 import { Construct } from 'constructs';
 import type { Resources } from '../config';
-import { NAMES, PORTS } from '../constants';
+import { HEALTH_PATHS, NAMES, PORTS } from '../constants';
 import { httpProbe } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { type Scaling, componentDeployment, componentIdentity, componentService } from '../lib/workload';
 import { type ImmichProcessProps, METRICS_PORTS, type TranscodingDevice, immichPod } from './immich-server';
-
-/**
- * Whether the workers call the OIDC issuer. OAuth logins and the issuer discovery run in the API
- * worker only.
- */
-export const MICROSERVICES_CALL_ISSUER = false;
 
 export interface MicroservicesProps extends ImmichProcessProps {
   readonly resources: Resources;
@@ -47,10 +41,16 @@ export class Microservices extends Construct {
           // group on, its metrics endpoint answers from the worker's own event loop, for the probes.
           { name: 'IMMICH_TELEMETRY_INCLUDE', value: props.metrics ? 'all' : 'host' },
         ],
-        ports: [{ name: 'metrics-ms', containerPort: PORTS.microservicesMetrics }],
+        ports: [{ name: METRICS_PORTS.microservices.name, containerPort: METRICS_PORTS.microservices.port }],
         probes: {
-          startupProbe: httpProbe('/metrics', PORTS.microservicesMetrics, { periodSeconds: 10, failureThreshold: 30 }),
-          livenessProbe: httpProbe('/metrics', PORTS.microservicesMetrics, { periodSeconds: 10, failureThreshold: 5 }),
+          startupProbe: httpProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, {
+            periodSeconds: 10,
+            failureThreshold: 30,
+          }),
+          livenessProbe: httpProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, {
+            periodSeconds: 10,
+            failureThreshold: 5,
+          }),
         },
       }),
       props.scaling,

@@ -7,7 +7,7 @@ import {
   ServiceMonitor,
 } from '../../imports/monitoring.coreos.com';
 import type { MonitoringConfig } from '../config';
-import { CLOUDNATIVE_PG, PART_OF } from '../constants';
+import { CLOUDNATIVE_PG, HEALTH_PATHS, PART_OF } from '../constants';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import { type RuleScope, alertRules, grafanaDashboard } from '../monitoring-rules';
 
@@ -40,7 +40,7 @@ export class Monitoring extends Construct {
       metadata: metadata(name),
       spec: {
         selector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } },
-        endpoints: props.metricsPorts.map((port) => ({ port, path: '/metrics', interval: '30s' })),
+        endpoints: props.metricsPorts.map((port) => ({ port, path: HEALTH_PATHS.metrics, interval: '30s' })),
       },
     });
     syncPolicy(services, custom);

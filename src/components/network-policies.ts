@@ -32,8 +32,6 @@ export interface NetworkPoliciesProps {
   readonly machineLearning: Endpoint;
   /** The background workers' pods, with `server.workers: split`. @default none */
   readonly microservices?: Record<string, string>;
-  /** Whether the workers call the OIDC issuer. @default false */
-  readonly microservicesReachIssuer?: boolean;
   /** The database the server uses: the bundled postgres or the CloudNativePG `-rw` Service. */
   readonly database: Endpoint;
   /** The bundled valkey; undefined with an external Redis. */
@@ -134,22 +132,14 @@ export class NetworkPolicies extends Construct {
       ],
     });
     if (props.microservices) {
-      // The workers accept no connections; they reach what the server does, the issuer only if they call it.
-      const issuer =
-        props.microservicesReachIssuer && props.issuerPort
-          ? [
-              ...(policy.ingressController.ports.length > 0
-                ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
-                : []),
-              toAddresses(policy.serverEgress.cidrs, [props.issuerPort]),
-            ]
-          : [];
+      // The workers accept no connections but scrapes, and reach the database, the queue and
+      // machine learning only: OIDC discovery runs in the API's request handlers, never in them.
       const scrape = scrapedOn(prometheus ? [prometheus.microservicesPort] : []);
       this.policy('microservices', NAMES.microservices, {
         podSelector: { matchLabels: props.microservices },
         policyTypes: ['Ingress', 'Egress'],
         ...(scrape.length > 0 ? { ingress: scrape } : {}),
-        egress: [...backends, ...issuer],
+        egress: backends,
       });
     }
 

@@ -12,7 +12,7 @@ export const TRANSCODING_ACCELERATIONS = ['none', 'nvenc', 'qsv', 'vaapi'] as co
 export type GpuResource = (typeof GPU_RESOURCES)[number];
 
 /** The device-plugin resource each backend or acceleration needs unless configured otherwise. */
-export const DEFAULT_GPU_RESOURCE: Record<string, GpuResource> = {
+const DEFAULT_GPU_RESOURCE: Record<string, GpuResource> = {
   cuda: 'nvidia.com/gpu',
   nvenc: 'nvidia.com/gpu',
   openvino: 'gpu.intel.com/i915',
@@ -20,6 +20,11 @@ export const DEFAULT_GPU_RESOURCE: Record<string, GpuResource> = {
   vaapi: 'gpu.intel.com/i915',
   rocm: 'amd.com/gpu',
 };
+
+/** The resource a backend or acceleration asks for: the configured one, or its default. */
+export function gpuResource(kind: string, configured?: string): string {
+  return configured ?? DEFAULT_GPU_RESOURCE[kind] ?? 'nvidia.com/gpu';
+}
 
 /** A model name as Immich's model repository spells it, e.g. `ViT-B-32__openai`. */
 const modelName = text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a model name like "ViT-B-32__openai"');
