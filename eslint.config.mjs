@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['imports/**', 'dist/**', 'build/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['imports/**', 'dist/**', 'build/**', 'lib/**', 'node_modules/**', 'coverage/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,14 +4,15 @@ import { OutputError, publish, recover, renderCharts, writeManifests } from './s
 
 /** Where the reviewed, committed manifests live. */
 const DIST = 'dist';
-/** Scratch output; `cdk8s synth` passes its own (and empties it first) as CDK8S_OUTDIR. */
-const STAGING = process.env.CDK8S_OUTDIR || 'build/manifests';
+/** The output folder of `cdk8s synth` (it empties it first); a plain run needs none. */
+const CLI_OUTDIR = process.env.CDK8S_OUTDIR;
 
 try {
   recover(DIST);
   const config = loadConfig();
-  writeManifests(renderCharts(buildCharts(config)), STAGING);
-  publish(STAGING, DIST);
+  const manifests = renderCharts(buildCharts(config));
+  if (CLI_OUTDIR) writeManifests(manifests, CLI_OUTDIR);
+  publish(DIST, (dir) => writeManifests(manifests, dir));
   for (const warning of config.warnings) console.error(`warning: ${warning}`);
 } catch (err) {
   // A bad configuration or an unwritable dist/ is the user's to fix: print what to do, not a stack trace.

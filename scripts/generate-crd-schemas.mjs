@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
- * Generates the JSON schemas the tests validate custom resources with, from pinned upstream CRD
- * files (a folder of them, e.g. the one the imports/ classes were generated from):
- *   node scripts/generate-crd-schemas.mjs <crd-folder>
- * For each kind below it keeps the served version's openAPIV3Schema without descriptions, marks
- * objects without `x-kubernetes-preserve-unknown-fields` as closed (the API server prunes and,
- * with strict field validation, rejects unknown fields there) and turns `x-kubernetes-int-or-string`
- * into a plain JSON-schema union. The output is test data: test/crd-schemas/<group>_<kind>.json.
+ * Generates the closed JSON schemas the tests validate objects with, from pinned upstream CRD
+ * files (a folder of them, e.g. the one the imports/ classes were generated from) and the
+ * Kubernetes API definitions (`{"definitions": ...}` of the OpenAPI v2 spec):
+ *   node scripts/generate-crd-schemas.mjs <crd-folder> <k8s-definitions.json>
+ * For each custom resource below it keeps the served version's openAPIV3Schema without
+ * descriptions, marks objects without `x-kubernetes-preserve-unknown-fields` as closed (the API
+ * server prunes and, with strict field validation, rejects unknown fields there) and turns
+ * `x-kubernetes-int-or-string` into a plain JSON-schema union. Of the Kubernetes definitions it
+ * keeps those the emitted core kinds reach, closed the same way. The output is test data:
+ * test/crd-schemas/<group>_<kind>.json and test/crd-schemas/k8s-definitions.json.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +25,28 @@ const KINDS = [
   'monitoring.coreos.com/v1/ServiceMonitor',
   'monitoring.coreos.com/v1/PodMonitor',
   'monitoring.coreos.com/v1/PrometheusRule',
+  'traefik.io/v1alpha1/IngressRoute',
+  'argoproj.io/v1alpha1/Application',
+  'external-secrets.io/v1/ExternalSecret',
+  'bitnami.com/v1alpha1/SealedSecret',
 ];
+/** Core kinds the app emits, by their name in the Kubernetes definitions. */
+const CORE = [
+  'io.k8s.api.core.v1.Namespace',
+  'io.k8s.api.core.v1.Secret',
+  'io.k8s.api.core.v1.ConfigMap',
+  'io.k8s.api.core.v1.Service',
+  'io.k8s.api.core.v1.ServiceAccount',
+  'io.k8s.api.core.v1.PersistentVolume',
+  'io.k8s.api.core.v1.PersistentVolumeClaim',
+  'io.k8s.api.apps.v1.Deployment',
+  'io.k8s.api.apps.v1.StatefulSet',
+  'io.k8s.api.policy.v1.PodDisruptionBudget',
+  'io.k8s.api.networking.v1.NetworkPolicy',
+];
+/** The $id custom resources reference the Kubernetes definitions by. */
+const K8S_ID = 'k8s-definitions.json';
+const OBJECT_META = `${K8S_ID}#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta`;
 const OUT = join(import.meta.dirname, '..', 'test', 'crd-schemas');
 
 /**
@@ -68,8 +92,9 @@ function convert(node) {
     delete out.type;
     out.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }
+  // Kubernetes definitions leave `type: object` out of some object schemas.
   if (
-    out.type === 'object' &&
+    (out.type === 'object' || out.type === undefined) &&
     out.properties &&
     out.additionalProperties === undefined &&
     !node['x-kubernetes-preserve-unknown-fields']
@@ -79,9 +104,29 @@ function convert(node) {
   return out;
 }
 
-const folder = process.argv[2];
-if (!folder) {
-  console.error('usage: node scripts/generate-crd-schemas.mjs <crd-folder>');
+/** The definitions `names` reach through `$ref`, closed like the CRD schemas. */
+function reachable(definitions, names) {
+  const out = {};
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    if (typeof node.$ref === 'string') add(node.$ref.replace('#/definitions/', ''));
+    Object.values(node).forEach(visit);
+  };
+  const add = (name) => {
+    if (out[name]) return;
+    const definition = definitions[name];
+    if (!definition) throw new Error(`no definition ${name}`);
+    out[name] = convert(definition);
+    visit(definition);
+  };
+  names.forEach(add);
+  return out;
+}
+
+const [folder, definitionsFile] = process.argv.slice(2);
+if (!folder || !definitionsFile) {
+  console.error('usage: node scripts/generate-crd-schemas.mjs <crd-folder> <k8s-definitions.json>');
   process.exit(2);
 }
 const crds = readdirSync(folder)
@@ -96,7 +141,7 @@ for (const id of KINDS) {
   if (!served) throw new Error(`no served CRD version for ${id} in ${folder}`);
   const schema = convert(served.schema.openAPIV3Schema);
   // metadata is validated by the API server as an ObjectMeta, not by the CRD schema.
-  schema.properties.metadata = { type: 'object' };
+  schema.properties.metadata = { $ref: OBJECT_META };
   const file = join(OUT, `${group}_${kind}.json`);
   writeFileSync(
     file,
@@ -104,3 +149,11 @@ for (const id of KINDS) {
   );
   console.log(`${file}: ${id}`);
 }
+const { definitions } = JSON.parse(readFileSync(definitionsFile, 'utf8'));
+const kept = reachable(definitions, [...CORE, 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']);
+const k8sFile = join(OUT, K8S_ID);
+writeFileSync(
+  k8sFile,
+  `${JSON.stringify({ $id: K8S_ID, $comment: `generated by scripts/generate-crd-schemas.mjs from ${definitionsFile.split('/').pop()}`, definitions: kept })}\n`,
+);
+console.log(`${k8sFile}: ${Object.keys(kept).length} definitions for ${CORE.length} kinds`);

@@ -123,6 +123,30 @@ export const CLOUDNATIVE_PG = {
   appSecretKeys: ['username', 'password', 'host', 'port', 'dbname', 'uri', 'jdbc-uri', 'pgpass'],
   /** Name of the Barman Cloud plugin in `spec.plugins` and `pluginConfiguration`. */
   barmanPlugin: 'barman-cloud.cloudnative-pg.io',
+  /** Services the operator creates per cluster, named `<cluster>-<suffix>`: primary, replicas, any instance. */
+  services: ['rw', 'ro', 'r'],
+  /** Secrets the operator may generate per cluster, named `<cluster>-<suffix>`. */
+  secrets: ['app', 'superuser', 'replication', 'ca', 'server'],
+  /** Access mode of instance volumes when the Cluster's `pvcTemplate` names none. */
+  defaultAccessMode: 'ReadWriteOnce',
+} as const;
+
+/** Environment variables of the Immich server that locate its files. */
+export const IMMICH_ENV = {
+  /** The system config file. @see https://immich.app/docs/install/config-file */
+  configFile: 'IMMICH_CONFIG_FILE',
+  /** The media root (uploads, thumbnails, database dumps). @see https://immich.app/docs/install/environment-variables */
+  mediaLocation: 'IMMICH_MEDIA_LOCATION',
+} as const;
+
+/**
+ * Immich's own database dumps: `backup.database` of the system config file, written to
+ * `<media location>/backups`; Immich's defaults apply to keys the file leaves out.
+ * @see https://immich.app/docs/administration/backup-and-restore
+ */
+export const DATABASE_DUMPS = {
+  folder: 'backups',
+  defaults: { enabled: true, cronExpression: '0 02 * * *', keepLastAmount: 14 },
 } as const;
 
 /** Keys of the object store credentials Secret the ObjectStore reads. */

@@ -1,7 +1,6 @@
 import {
   accessSync,
   constants,
-  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -12,6 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Chart, Yaml } from 'cdk8s';
+import { renderArchitecture } from './architecture';
 import type { ImmichCharts } from './chart';
 
 /** Folder of the Argo CD Application below the output, outside the app's own (flat) folder. */
@@ -67,7 +67,10 @@ export function renderCharts(charts: ImmichCharts): Manifest[] {
   return [...renderManifests(charts.app), ...(charts.argocd ? renderManifests(charts.argocd, ARGOCD_FOLDER) : [])];
 }
 
-/** Writes manifests into a fresh directory. */
+/** The architecture document synth writes beside the manifests it describes. */
+export const ARCHITECTURE_FILE = 'ARCHITECTURE.md';
+
+/** Writes manifests, and the architecture document built from them, into a fresh directory. */
 export function writeManifests(manifests: readonly Manifest[], dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
@@ -76,8 +79,9 @@ export function writeManifests(manifests: readonly Manifest[], dir: string): voi
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), Yaml.stringify(object));
     }
+    writeFileSync(join(dir, ARCHITECTURE_FILE), renderArchitecture(manifests.map((m) => m.object)));
   } catch (err) {
-    throw new OutputError(`cannot write the scratch output ${dir}/: ${(err as Error).message}`);
+    throw new OutputError(`cannot write ${dir}/: ${(err as Error).message}`);
   }
 }
 
@@ -90,12 +94,12 @@ export class OutputError extends Error {
 }
 
 /**
- * Replaces `target` with a copy of `staging` by renames, so that a failure at any point leaves
- * either the old or the new output, never a mix. Leftovers of an interrupted run are cleaned up
- * first (restoring the old output if the run stopped between the two renames), and every folder
- * that must change is checked for write access before anything is touched.
+ * Replaces `target` with a folder filled by `write`, by renames, so that a failure at any point
+ * leaves either the old or the new output, never a mix. Leftovers of an interrupted run are
+ * cleaned up first (restoring the old output if the run stopped between the two renames), and
+ * every folder that must change is checked for write access before anything is touched.
  */
-export function publish(staging: string, target: string): void {
+export function publish(target: string, write: (dir: string) => void): void {
   const next = `${target}.next`;
   const old = `${target}.old`;
   recover(target);
@@ -103,9 +107,15 @@ export function publish(staging: string, target: string): void {
     writable(leftover, target);
     rmSync(leftover, { recursive: true, force: true });
   }
-  writable(dirname(resolve(target)), target);
+  // Renaming needs the parent folder itself writable, not what else it holds.
+  writable(dirname(resolve(target)), target, false);
   if (existsSync(target)) writable(target, target);
-  cpSync(staging, next, { recursive: true });
+  try {
+    write(next);
+  } catch (err) {
+    rmSync(next, { recursive: true, force: true });
+    throw err;
+  }
   if (existsSync(target)) renameSync(target, old);
   renameSync(next, target);
   try {
@@ -128,17 +138,18 @@ export function recover(target: string): void {
   if (!existsSync(target) && existsSync(old)) renameSync(old, target);
 }
 
-/** Fails with one clear line unless `path` and every folder below it can be written (and so emptied). */
-function writable(path: string, target: string): void {
-  if (!existsSync(path)) return;
-  const folders = statSync(path).isDirectory()
-    ? [
-        path,
-        ...readdirSync(path, { recursive: true, withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => join(e.parentPath, e.name)),
-      ]
+/**
+ * Fails with one clear line unless `path` can be written and, when `recursive`, every folder below
+ * it too (so it can be emptied).
+ */
+function writable(path: string, target: string, recursive = true): void {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return;
+  const below = recursive
+    ? readdirSync(path, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(e.parentPath, e.name))
     : [];
+  const folders = [path, ...below];
   for (const folder of folders) {
     try {
       accessSync(folder, constants.W_OK);

@@ -1,5 +1,5 @@
 import { INLINE, SPLIT } from './support/modes';
-import { pssViolations } from './support/pss';
+import { pssViolations } from '../src/lib/pss';
 import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, synth } from './support/synth';
 
 const ml = (machineLearning: Record<string, unknown>) =>

@@ -1,7 +1,7 @@
 /**
  * The validation gate: each scenario (every secrets mode, CloudNativePG with backups, import and
- * recovery, volume backups and restore) is synthesized by the bundled app into a temp folder, as a
- * user would, and every file is checked against the Kubernetes and CRD schemas, for references
+ * recovery, volume backups and restore) is synthesized into a temp folder as the app writes it,
+ * and every file is checked against the Kubernetes and CRD schemas, for references
  * that resolve, for the Pod Security level its namespace enforces, for drift and for leaked secrets.
  */
 import { rmSync } from 'node:fs';

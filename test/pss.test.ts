@@ -1,4 +1,4 @@
-import { namespaceLevelFor, podSpecOf, pssLevel, pssViolations } from './support/pss';
+import { namespaceLevelFor, podSpecOf, pssLevel, pssViolations } from '../src/lib/pss';
 
 /** A pod spec that meets the restricted level, after `change` edits it. */
 function pod(change: (spec: any, container: any) => void = () => {}): any {

@@ -1,4 +1,4 @@
-import { pssLevel, pssViolations } from './support/pss';
+import { pssLevel, pssViolations } from '../src/lib/pss';
 import { type KubeObject, configError, findOne, replace, synth } from './support/synth';
 
 const WORKLOADS = [

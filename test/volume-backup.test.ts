@@ -1,7 +1,7 @@
 import { VOLUME_BACKUPS } from './support/modes';
 import { allowed, type Peer } from './support/netpol';
 import { volsyncMoverPod } from './support/operator-pods';
-import { pssViolations } from './support/pss';
+import { pssViolations } from '../src/lib/pss';
 import { configError, EXAMPLE_YAML, findOne, synth } from './support/synth';
 
 const withVolumes = (volumes: Record<string, unknown>) => ({ backup: { volumes } });

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
-import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
+import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, IMMICH_ENV, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
   type DatabaseConnection,
@@ -176,8 +176,8 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           ...props.redis.env,
           { name: 'IMMICH_MACHINE_LEARNING_URL', value: httpUrl(props.machineLearning) },
           // Without it the server guesses between /data and the pre-v1.136 /usr/src/app/upload.
-          { name: 'IMMICH_MEDIA_LOCATION', value: PATHS.serverData },
-          { name: 'IMMICH_CONFIG_FILE', value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
+          { name: IMMICH_ENV.mediaLocation, value: PATHS.serverData },
+          { name: IMMICH_ENV.configFile, value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
           { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
           { name: 'TZ', value: props.timezone },
           ...container.env,

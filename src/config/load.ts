@@ -34,6 +34,19 @@ export const ENV_OVERRIDES = {
 /** Where the shipped example configuration lives, relative to the project root. */
 export const DEFAULT_CONFIG_FILE = 'config/example.yaml';
 
+/** The object a YAML document describes; a malformed document is a ConfigError. */
+function parseYaml(yamlText: string, source: string): unknown {
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      // Pretty errors start with "<what> at line L, column C:" followed by a source excerpt.
+      doc.errors.map((e) => `${source}: malformed YAML: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
+    );
+  }
+  return doc.toJS() ?? {};
+}
+
 /** Thrown with every problem of a configuration, one per line. */
 export class ConfigError extends Error {
   constructor(
@@ -46,19 +59,13 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses and validates a configuration given as YAML text plus environment overrides.
- * Collects every problem into one ConfigError.
+ * Parses and validates a configuration given as YAML text or as the object it describes, plus
+ * environment overrides (secret values and the ENV_OVERRIDES; none unless passed, so a library
+ * caller's process environment is never read by accident). Collects every problem into one
+ * ConfigError.
  */
-export function parseConfig(yamlText: string, env: NodeJS.ProcessEnv, source = 'config'): Config {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      // Pretty errors start with "<what> at line L, column C:" followed by a source excerpt.
-      doc.errors.map((e) => `${source}: malformed YAML: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
-    );
-  }
-  const raw: unknown = doc.toJS() ?? {};
+export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}, source = 'config'): Config {
+  const raw: unknown = typeof config === 'string' ? parseYaml(config, source) : config;
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     throw new ConfigError(source, [`${source}: must be a YAML mapping of keys, got ${describe(raw)}`]);
   }

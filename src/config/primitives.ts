@@ -186,13 +186,27 @@ export function isCidr(value: string): boolean {
   return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
+/**
+ * Canonical zone names, spelled as in the tz database. Listing them is cheap, while a first
+ * DateTimeFormat loads ICU's formatting data (tens of milliseconds of every synth); that slower
+ * check is left for aliases such as "UTC", misspellings and invalid names.
+ */
+let canonicalZones: ReadonlySet<string> | undefined;
+function isCanonicalZone(value: string): boolean {
+  // ICU lists UTC as Etc/UTC; the tz database has both names.
+  canonicalZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+  return canonicalZones.has(value);
+}
+
 /** The spelling the tz database uses for a zone Node resolves case-insensitively. */
 function timeZoneSpelling(value: string): string {
+  if (isCanonicalZone(value)) return value;
   const resolved = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
   return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
 }
 
 export function isTimeZone(value: string): boolean {
+  if (isCanonicalZone(value)) return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: value });
     return true;

@@ -17,6 +17,9 @@ export const SYNC_WAVES = {
   ingress: 4,
 } as const;
 
+/** Annotation holding an object's sync wave; objects without it are in wave 0. */
+export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+
 /** How Argo CD treats one object. */
 export interface SyncPolicy {
   /** One of SYNC_WAVES. */
@@ -33,7 +36,7 @@ export interface SyncPolicy {
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/
  */
 export function syncPolicy(object: ApiObject, policy: SyncPolicy): void {
-  object.metadata.addAnnotation('argocd.argoproj.io/sync-wave', String(policy.wave));
+  object.metadata.addAnnotation(SYNC_WAVE_ANNOTATION, String(policy.wave));
   const options = [
     ...(policy.keep ? ['Prune=false', 'Delete=false'] : []),
     ...(policy.customResource ? ['SkipDryRunOnMissingResource=true'] : []),

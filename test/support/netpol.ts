@@ -170,8 +170,19 @@ export function inCidr(ip: string, cidr: string): boolean {
   return address.value >> shift === network.value >> shift;
 }
 
-/** An IPv4 or IPv6 address as a number of 32 or 128 bits. */
+const parsedIps = new Map<string, { width: 32 | 128; value: bigint }>();
+
+/** An IPv4 or IPv6 address as a number of 32 or 128 bits; each text is parsed once. */
 function parseIp(ip: string): { width: 32 | 128; value: bigint } {
+  let parsed = parsedIps.get(ip);
+  if (!parsed) {
+    parsed = parseIpText(ip);
+    parsedIps.set(ip, parsed);
+  }
+  return parsed;
+}
+
+function parseIpText(ip: string): { width: 32 | 128; value: bigint } {
   if (ip.includes(':')) return { width: 128, value: parseIpv6(ip) };
   const octets = ip.split('.');
   if (octets.length !== 4 || !octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) {

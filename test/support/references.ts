@@ -3,7 +3,7 @@
  * exist, and pods reference Secrets, ConfigMaps, claims, volumes and service accounts that exist.
  */
 import { CLOUDNATIVE_PG } from '../../src/constants';
-import { podTemplateOf } from './pss';
+import { podTemplateOf } from '../../src/lib/pss';
 
 /** Names of objects that exist in the cluster without being synthesized. */
 export interface ExternalRefs {

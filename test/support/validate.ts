@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
-import ts from 'typescript';
 import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1beta1/ExternalSecret';
 import { SealedSecret } from '@kubernetes-models/sealed-secrets/bitnami.com/v1alpha1/SealedSecret';
@@ -22,74 +21,48 @@ import { ROOT } from './synth';
 interface Validator {
   /** Runtime JSON-schema validation of the package's model class; throws on the first failure. */
   readonly model: new (data: any) => { validate(): void };
-  /** Module and interface whose TypeScript type rejects unknown fields at every depth. */
-  readonly module: string;
-  readonly type: string;
   /** apiVersion the model is written for, when it differs from the emitted one. @default the emitted one */
   readonly modelApiVersion?: string;
-  /** The interface describes the object without apiVersion and kind (cdk8s-generated props). */
-  readonly propsOnly?: boolean;
+  /**
+   * The closed schema that rejects unknown fields at every depth: a definition of the Kubernetes
+   * API or a generated CRD schema file (test/crd-schemas/).
+   */
+  readonly closed: string;
 }
 
 /** Validators installed from npm for each kind the app may emit; a new kind must be added here. */
+/** The generated, closed Kubernetes API definitions the core kinds are validated against. */
+const K8S_DEFINITIONS = 'k8s-definitions.json';
+
+/** A definition of the Kubernetes API in the generated closed definitions. */
+const k8s = (name: string) => `${K8S_DEFINITIONS}#/definitions/${name}`;
+
 const VALIDATORS: Record<string, Validator> = {
-  'v1/Namespace': { model: Namespace, module: 'kubernetes-models/v1/Namespace', type: 'INamespace' },
-  'v1/Secret': { model: Secret, module: 'kubernetes-models/v1/Secret', type: 'ISecret' },
-  'v1/Service': { model: Service, module: 'kubernetes-models/v1/Service', type: 'IService' },
-  'v1/PersistentVolume': {
-    model: PersistentVolume,
-    module: 'kubernetes-models/v1/PersistentVolume',
-    type: 'IPersistentVolume',
-  },
-  'v1/PersistentVolumeClaim': {
-    model: PersistentVolumeClaim,
-    module: 'kubernetes-models/v1/PersistentVolumeClaim',
-    type: 'IPersistentVolumeClaim',
-  },
-  'apps/v1/Deployment': { model: Deployment, module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
-  'apps/v1/StatefulSet': { model: StatefulSet, module: 'kubernetes-models/apps/v1/StatefulSet', type: 'IStatefulSet' },
-  'v1/ConfigMap': { model: ConfigMap, module: 'kubernetes-models/v1/ConfigMap', type: 'IConfigMap' },
-  'v1/ServiceAccount': {
-    model: ServiceAccount,
-    module: 'kubernetes-models/v1/ServiceAccount',
-    type: 'IServiceAccount',
-  },
+  'v1/Namespace': { model: Namespace, closed: k8s('io.k8s.api.core.v1.Namespace') },
+  'v1/Secret': { model: Secret, closed: k8s('io.k8s.api.core.v1.Secret') },
+  'v1/Service': { model: Service, closed: k8s('io.k8s.api.core.v1.Service') },
+  'v1/PersistentVolume': { model: PersistentVolume, closed: k8s('io.k8s.api.core.v1.PersistentVolume') },
+  'v1/PersistentVolumeClaim': { model: PersistentVolumeClaim, closed: k8s('io.k8s.api.core.v1.PersistentVolumeClaim') },
+  'apps/v1/Deployment': { model: Deployment, closed: k8s('io.k8s.api.apps.v1.Deployment') },
+  'apps/v1/StatefulSet': { model: StatefulSet, closed: k8s('io.k8s.api.apps.v1.StatefulSet') },
+  'v1/ConfigMap': { model: ConfigMap, closed: k8s('io.k8s.api.core.v1.ConfigMap') },
+  'v1/ServiceAccount': { model: ServiceAccount, closed: k8s('io.k8s.api.core.v1.ServiceAccount') },
   'policy/v1/PodDisruptionBudget': {
     model: PodDisruptionBudget,
-    module: 'kubernetes-models/policy/v1/PodDisruptionBudget',
-    type: 'IPodDisruptionBudget',
+    closed: k8s('io.k8s.api.policy.v1.PodDisruptionBudget'),
   },
-  'networking.k8s.io/v1/NetworkPolicy': {
-    model: NetworkPolicy,
-    module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
-    type: 'INetworkPolicy',
-  },
-  'argoproj.io/v1alpha1/Application': {
-    model: Application,
-    module: '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application',
-    type: 'IApplication',
-  },
+  'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, closed: k8s('io.k8s.api.networking.v1.NetworkPolicy') },
+  'argoproj.io/v1alpha1/Application': { model: Application, closed: 'argoproj.io_Application.json' },
   // No npm model of external-secrets.io/v1 runs on Node 20; the fields emitted are the same in
-  // v1beta1, and the source is typed by classes generated from the v1 CRD (imports/).
+  // v1beta1, and the closed schema is the v1 CRD's.
   'external-secrets.io/v1/ExternalSecret': {
     model: ExternalSecret,
-    module: '@kubernetes-models/external-secrets/external-secrets.io/v1beta1/ExternalSecret',
-    type: 'IExternalSecret',
     modelApiVersion: 'external-secrets.io/v1beta1',
+    closed: 'external-secrets.io_ExternalSecret.json',
   },
-  // The npm model predates spec.template.data: unknown fields are checked against the props
-  // generated from the CRD itself (imports/bitnami.com.ts), which has no enums to trip on.
-  'bitnami.com/v1alpha1/SealedSecret': {
-    model: SealedSecret,
-    module: `${ROOT}/imports/bitnami.com`,
-    type: 'SealedSecretProps',
-    propsOnly: true,
-  },
-  'traefik.io/v1alpha1/IngressRoute': {
-    model: IngressRoute,
-    module: '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute',
-    type: 'IIngressRoute',
-  },
+  // The npm model predates spec.template.data; the closed schema is the pinned CRD's.
+  'bitnami.com/v1alpha1/SealedSecret': { model: SealedSecret, closed: 'bitnami.com_SealedSecret.json' },
+  'traefik.io/v1alpha1/IngressRoute': { model: IngressRoute, closed: 'traefik.io_IngressRoute.json' },
 };
 
 /**
@@ -111,17 +84,38 @@ const CRD_SCHEMAS: Record<string, string> = {
 // Kubernetes formats (int32, int64, date-time, ...) are not checked; types and patterns are.
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const compiled = new Map<string, ValidateFunction>();
+let definitionsLoaded = false;
+
+/** The compiled validator of a closed schema: a CRD schema file or a Kubernetes definition. */
+function closedValidator(ref: string): ValidateFunction {
+  let validate = compiled.get(ref);
+  if (validate) return validate;
+  // Custom resources' metadata and the core kinds refer to the Kubernetes definitions.
+  if (!definitionsLoaded) {
+    ajv.addSchema(readSchema(K8S_DEFINITIONS));
+    definitionsLoaded = true;
+  }
+  validate = ref.startsWith(`${K8S_DEFINITIONS}#`) ? ajv.compile({ $ref: ref }) : ajv.compile(readSchema(ref));
+  compiled.set(ref, validate);
+  return validate;
+}
+
+function readSchema(file: string): object {
+  return JSON.parse(readFileSync(join(ROOT, 'test', 'crd-schemas', file), 'utf8')) as object;
+}
 
 function crdValidator(object: Obj): ValidateFunction | undefined {
   const file = CRD_SCHEMAS[`${object.apiVersion}/${object.kind}`];
-  if (!file) return undefined;
-  let validate = compiled.get(file);
-  if (!validate) {
-    const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'crd-schemas', file), 'utf8')) as object;
-    validate = ajv.compile(schema);
-    compiled.set(file, validate);
-  }
-  return validate;
+  return file ? closedValidator(file) : undefined;
+}
+
+/** Each error of a schema validation as `<kind>/<name>: <path> <message> (<unknown field>)`. */
+function errorLines(object: Obj, validate: ValidateFunction): string[] {
+  const where = `${object.kind}/${object.metadata.name}`;
+  return (validate.errors ?? []).map((error) => {
+    const detail = error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
+    return `${where}: ${error.instancePath || '/'} ${error.message}${detail}`;
+  });
 }
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string } };
@@ -144,14 +138,7 @@ export function schemaProblems(objects: readonly Obj[]): string[] {
   for (const object of objects) {
     const crd = crdValidator(object);
     if (crd) {
-      const where = `${object.kind}/${object.metadata.name}`;
-      if (!crd(structuredClone(object))) {
-        for (const error of crd.errors ?? []) {
-          const detail =
-            error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
-          problems.push(`${where}: ${error.instancePath || '/'} ${error.message}${detail}`);
-        }
-      }
+      if (!crd(structuredClone(object))) problems.push(...errorLines(object, crd));
       continue;
     }
     const validator = validatorFor(object);
@@ -169,41 +156,17 @@ export function schemaProblems(objects: readonly Obj[]): string[] {
 }
 
 /**
- * Fields the API would reject as unknown (strict field validation). The JSON schemas shipped by
- * the model packages allow extra properties, so every object is compiled as an object literal of
- * its model's TypeScript interface: excess-property checks flag any unknown field at any depth.
+ * Fields the API would reject as unknown (strict field validation), and any other deviation from
+ * the API's own schema. The JSON schemas shipped by the model packages allow extra properties, so
+ * every object is also validated against a closed schema generated from the Kubernetes API
+ * definitions or its pinned CRD (scripts/generate-crd-schemas.mjs): no unknown field at any depth.
  */
 export function unknownFieldProblems(objects: readonly Obj[]): string[] {
   // Custom resources checked by their closed CRD schema in schemaProblems need no second check.
-  const known = objects.filter((o) => validatorFor(o));
-  const lines = known.map((object, i) => {
-    const v = validatorFor(object)!;
-    const literal = v.propsOnly ? { ...object, apiVersion: undefined, kind: undefined } : asModel(object, v);
-    return `export const m${i}: import(${JSON.stringify(v.module)}).${v.type} = ${JSON.stringify(literal)};`;
-  });
-  const fileName = `${ROOT}/test/__strict_check__.ts`;
-  const source = lines.join('\n');
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    target: ts.ScriptTarget.ES2022,
-    types: [],
-  };
-  const host = ts.createCompilerHost(options);
-  const readFile = host.readFile.bind(host);
-  const fileExists = host.fileExists.bind(host);
-  host.readFile = (f) => (f === fileName ? source : readFile(f));
-  host.fileExists = (f) => f === fileName || fileExists(f);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (f, lang) => (f === fileName ? ts.createSourceFile(f, source, lang) : getSourceFile(f, lang));
-  const program = ts.createProgram([fileName], options, host);
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
-    const object = line >= 0 ? known[line] : undefined;
-    const where = object ? `${object.kind}/${object.metadata.name}` : 'objects';
-    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]}`;
+  return objects.flatMap((object) => {
+    const validator = validatorFor(object);
+    if (!validator) return [];
+    const validate = closedValidator(validator.closed);
+    return validate(structuredClone(object)) ? [] : errorLines(object, validate);
   });
 }

@@ -1,0 +1,81 @@
+// Builds what the project runs, each part only when one of its inputs changed since it was built:
+// - build/main.js and build/immich-config.js: the app and the config CLI, bundled by esbuild;
+// - lib/: the package's JavaScript and type declarations (tsc --build), for other cdk8s apps.
+// `node scripts/build.mjs` builds both (npm runs it as `prepare`, after `npm ci`).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The bundles `npm run synth` and `npm run immich-config` run, by entry point. */
+export const APPS = { main: 'main.ts', 'immich-config': 'src/immich-config-cli.ts' };
+
+/** Every file a build reads: sources, generated classes, locked dependencies and this script. */
+function inputs(extra) {
+  const files = ['main.ts', 'package-lock.json', 'scripts/build.mjs', ...extra];
+  for (const dir of ['src', 'imports']) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
+    }
+  }
+  return files.map((f) => join(ROOT, f.startsWith(ROOT) ? f.slice(ROOT.length + 1) : f));
+}
+
+/** True when `output` is missing or older than any input. */
+function stale(output, extra = []) {
+  const path = join(ROOT, output);
+  if (!existsSync(path)) return true;
+  const built = statSync(path).mtimeMs;
+  return inputs(extra).some((f) => statSync(f).mtimeMs > built);
+}
+
+/**
+ * The app uses only the generated Kubernetes classes of cdk8s-plus-28 (`k8s`); its index also
+ * loads every higher-level construct. The bundle takes `k8s` alone, so each synth loads less.
+ */
+const k8sOnly = {
+  name: 'cdk8s-plus-28-k8s-only',
+  setup(build) {
+    build.onResolve({ filter: /^cdk8s-plus-28$/ }, () => ({ path: 'k8s', namespace: 'k8s-only' }));
+    build.onLoad({ filter: /.*/, namespace: 'k8s-only' }, () => ({
+      contents: "export * as k8s from 'cdk8s-plus-28/lib/imports/k8s';",
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+/** Bundles the app and the config CLI unless they are up to date. Returns whether it built. */
+export async function buildApps() {
+  if (!Object.keys(APPS).some((name) => stale(`build/${name}.js`))) return false;
+  const { build } = await import('esbuild');
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: Object.entries(APPS).map(([out, entry]) => ({ in: entry, out })),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outdir: 'build',
+    plugins: [k8sOnly],
+    logLevel: 'warning',
+  });
+  return true;
+}
+
+/** Compiles lib/ (JavaScript and declarations) unless it is up to date. Returns whether it built. */
+export function buildLib() {
+  // tsc rewrites only the files that changed, so a stamp marks the last complete build.
+  const stamp = 'lib/.built';
+  if (!stale(stamp, ['tsconfig.lib.json', 'tsconfig.imports.json'])) return false;
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '--build', 'tsconfig.lib.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('tsc --build tsconfig.lib.json failed');
+  writeFileSync(join(ROOT, stamp), '');
+  return true;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildApps();
+  buildLib();
+}

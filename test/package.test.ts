@@ -1,0 +1,152 @@
+/**
+ * The stack as a library: the packed package, installed with npm into a fresh cdk8s app, builds
+ * the same objects as the committed dist/ and refuses a bad configuration with the same error.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { parseAllDocuments } from 'yaml';
+import { parseConfig } from '../src/config';
+import { readManifests } from './support/files';
+import { EXAMPLE_YAML, ROOT } from './support/synth';
+
+/** What the app needs at run time: the package's dependencies and its cdk8s peers. */
+const RUNTIME = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'valibot', 'yaml'];
+
+const APP = `
+const { readFileSync } = require('node:fs');
+const { App } = require('cdk8s');
+const { parse } = require('yaml');
+const { ArgoCdChart, ImmichChart, parseConfig } = require('immich-k8s');
+
+const config = parseConfig(parse(readFileSync(process.argv[2], 'utf8')));
+const app = new App({ outdir: 'out' });
+new ImmichChart(app, 'photos', { config });
+if (config.argocd.enabled) new ArgoCdChart(app, 'photos-argocd', { config });
+app.synth();
+`;
+
+const TYPED_APP = `
+import { App } from 'cdk8s';
+import { ImmichChart, parseConfig, type Config } from 'immich-k8s';
+
+const config: Config = parseConfig({ domain: 'photos.home.arpa' });
+const chart: ImmichChart = new ImmichChart(new App(), 'photos', { config });
+export const url: string = chart.machineLearningUrl;
+// @ts-expect-error the chart takes a parsed configuration, not the raw object
+new ImmichChart(new App(), 'raw', { config: { domain: 'photos.home.arpa' } });
+`;
+
+let dir: string;
+let packed: { path: string }[];
+const run = (command: string, args: string[], cwd = dir) => {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
+  return result.stdout;
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'immich-k8s-app-'));
+  const [pack] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  packed = pack!.files;
+  const tarball = join(dir, pack!.filename);
+  // A lock file naming the exact versions this project locks, so that npm installs offline
+  // from its cache, as on any machine that ran `npm ci` here.
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version: string; dependencies?: Record<string, string> }>;
+  };
+  const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>;
+  const locked = Object.fromEntries(
+    Object.entries(lock.packages).filter(([path]) => RUNTIME.some((n) => path.startsWith(`node_modules/${n}`))),
+  );
+  const exact = Object.fromEntries(RUNTIME.map((n) => [n, lock.packages[`node_modules/${n}`]!.version]));
+  const dependencies = {
+    'immich-k8s': `file:${tarball}`,
+    cdk8s: exact.cdk8s,
+    'cdk8s-plus-28': exact['cdk8s-plus-28'],
+    constructs: exact.constructs,
+  };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cluster', private: true, dependencies }));
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({
+      name: 'cluster',
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: 'cluster', dependencies },
+        'node_modules/immich-k8s': {
+          version: ours.version,
+          resolved: `file:${tarball}`,
+          dependencies: ours.dependencies,
+          peerDependencies: ours.peerDependencies,
+        },
+        ...locked,
+      },
+    }),
+  );
+  run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
+  writeFileSync(join(dir, 'main.js'), APP);
+  writeFileSync(join(dir, 'example.yaml'), EXAMPLE_YAML);
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the package holds compiled JavaScript and type declarations, and no TypeScript source or test', () => {
+  const paths = packed.map((f) => f.path);
+  expect(paths).toEqual(expect.arrayContaining(['package.json', 'lib/src/index.js', 'lib/src/index.d.ts']));
+  expect(paths.filter((p) => /\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
+  expect(paths.filter((p) => /^(test|src|dist|config)\//.test(p))).toEqual([]);
+});
+
+test('a cdk8s app with ImmichChart from the installed package synthesizes exactly the objects of dist/', () => {
+  run(process.execPath, ['main.js', 'example.yaml']);
+  const key = (o: any) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const synthesized = readdirSync(join(dir, 'out'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, 'out', f), 'utf8')).map((d) => d.toJS()))
+    .sort((a, b) => key(a).localeCompare(key(b)));
+  const committed = readManifests(join(ROOT, 'dist'))
+    .map((m) => m.object)
+    .sort((a, b) => key(a).localeCompare(key(b)));
+  expect(synthesized.length).toBeGreaterThan(20);
+  expect(synthesized).toEqual(committed);
+});
+
+test('a bad configuration object gets the same error as from synth', () => {
+  const bad = { domain: 'bad_domain', storage: { data: { size: '10 GB' } } };
+  writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(bad));
+  const result = spawnSync(process.execPath, ['main.js', 'bad.yaml'], { cwd: dir, encoding: 'utf8' });
+  expect(result.status).not.toBe(0);
+  const expected = (() => {
+    try {
+      parseConfig(bad);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected the configuration to be rejected');
+  })();
+  expect(expected).toContain('domain: must be a lower-case DNS name');
+  expect(result.stderr).toContain(expected);
+});
+
+test('the type declarations type a consumer app, and reject a raw object as the configuration', () => {
+  const file = join(dir, 'app.ts');
+  writeFileSync(file, TYPED_APP);
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  });
+  const problems = ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]);
+  expect(problems).toEqual([]);
+});
