@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,24 @@ test('inline mode writes the Secrets only when asked to', () => {
   const files = readdirSync(join(work, 'dist'));
   expect(files).toEqual(expect.arrayContaining(['10-secret-immich-db.yaml', '10-secret-immich-config.yaml']));
   expect(readFileSync(join(work, 'dist', '10-secret-immich-db.yaml'), 'utf8')).toContain('pw-123');
+});
+
+test('npm run synth runs the same bundle through a code cache, and ignores a cache made for another bundle', () => {
+  const cache = join(ROOT, 'build', 'main.js.v8cache');
+  writeFileSync(cache, Buffer.alloc(64, 7));
+  const run = () =>
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.mjs'), 'main'], {
+      cwd: work,
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+  expect(run().status).toBe(0);
+  const source = readFileSync(join(ROOT, 'build', 'main.js'));
+  const digest = createHash('sha1').update(source).digest();
+  expect(readFileSync(cache).subarray(0, digest.length)).toEqual(digest);
+  rmSync(join(work, 'dist'), { recursive: true });
+  expect(run().status).toBe(0);
+  expect(snapshotDir(join(work, 'dist'))).toEqual(snapshotDir(join(baseline.dir, 'dist')));
 });
 
 test('the committed dist/ holds no secret object', () => {
