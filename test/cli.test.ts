@@ -140,19 +140,32 @@ test('the committed dist/ holds no secret object', () => {
   }
 });
 
-test('a failed `cdk8s synth` leaves the committed dist/ byte-identical', () => {
-  const before = snapshotDir(join(ROOT, 'dist'));
-  // The CLI's own entry point, as `npx cdk8s synth` runs it, without npx's start-up.
-  const cdk8s = join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
-  const result = spawnSync(process.execPath, [cdk8s, 'synth'], {
-    cwd: ROOT,
-    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', IMMICH_VERSION: 'not-a-version' },
-    encoding: 'utf8',
+describe('the cdk8s CLI', () => {
+  /** A home whose cached "latest version" makes the CLI announce an upgrade, without any network. */
+  let home: string;
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'immich-k8s-home-'));
+    writeFileSync(join(home, '.cdk8s-cli.version'), '99.0.0');
   });
-  expect(result.status).not.toBe(0);
-  expect(result.stderr).toContain('IMMICH_VERSION (immich.version): must be a release tag like');
-  expect(snapshotDir(join(ROOT, 'dist'))).toEqual(before);
-}, 60_000);
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  const cli = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(command, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: home, ...env }, encoding: 'utf8' });
+
+  test('called directly, it checks for an upgrade (so the next test can fail)', () => {
+    const bin = join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
+    const result = cli(process.execPath, [bin, 'synth', '--app', 'false', '--output', join(home, 'out')]);
+    expect(result.stderr).toContain('A new version 99.0.0 of cdk8s-cli is available');
+  }, 60_000);
+
+  test('`npm run cdk8s -- synth` skips the upgrade check, and a failed synth leaves the committed dist/ byte-identical', () => {
+    const before = snapshotDir(join(ROOT, 'dist'));
+    const result = cli('npm', ['run', '--silent', 'cdk8s', '--', 'synth'], { IMMICH_VERSION: 'not-a-version' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('IMMICH_VERSION (immich.version): must be a release tag like');
+    expect(result.stderr).not.toContain('A new version');
+    expect(snapshotDir(join(ROOT, 'dist'))).toEqual(before);
+  }, 60_000);
+});
 
 describe('npm run immich-config', () => {
   const CLI = join(ROOT, 'build', 'immich-config.js');
