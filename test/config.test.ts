@@ -329,6 +329,17 @@ describe('newcomer guards', () => {
     expect(parseConfig(MINIMAL, { TZ: 'Europe/Berlin' }).timezone).toBe('Europe/Berlin');
   });
 
+  test('accepts zone names outside ICU canonical list, and refuses their wrong case too', () => {
+    // ICU lists Asia/Calcutta and Etc/UTC; the tz database also has these names.
+    for (const zone of ['UTC', 'Etc/UTC', 'Asia/Kolkata', 'Asia/Calcutta', 'US/Eastern']) {
+      expect(parseConfig(MINIMAL, { TZ: zone }).timezone).toBe(zone);
+    }
+    expect(configError(MINIMAL, { TZ: 'asia/kolkata' })).toContain(
+      'TZ (timezone): must be spelled as in the tz database, each part starting with a capital letter ("Asia/Calcutta" names the same zone), got "asia/kolkata"',
+    );
+    expect(configError(MINIMAL, { TZ: 'utc' })).toContain('"UTC", got "utc"');
+  });
+
   test('IMMICH_LOG_LEVEL overrides immich.logLevel, and bad values name the variable', () => {
     expect(parseConfig(MINIMAL, { IMMICH_LOG_LEVEL: 'debug' }).immich.logLevel).toBe('debug');
     expect(configError(MINIMAL, { IMMICH_LOG_LEVEL: 'loud' })).toContain(

@@ -100,8 +100,8 @@ export const timezone = v.pipe(
   // Node accepts any case, but the containers' tz database does not.
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
-    const spelled = timeZoneSpelling(dataset.value);
-    if (spelled !== dataset.value) addIssue({ message: `must be spelled as in the tz database: "${spelled}"` });
+    const problem = timeZoneSpellingProblem(dataset.value);
+    if (problem) addIssue({ message: problem });
   }),
 );
 
@@ -198,11 +198,16 @@ function isCanonicalZone(value: string): boolean {
   return canonicalZones.has(value);
 }
 
-/** The spelling the tz database uses for a zone Node resolves case-insensitively. */
-function timeZoneSpelling(value: string): string {
-  if (isCanonicalZone(value)) return value;
+/** Why a zone Node resolves case-insensitively is not spelled as in the tz database, if it is not. */
+function timeZoneSpellingProblem(value: string): string | undefined {
+  if (isCanonicalZone(value)) return undefined;
   const resolved = new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone;
-  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
+  if (resolved === value) return undefined;
+  if (resolved.toLowerCase() === value.toLowerCase()) return `must be spelled as in the tz database: "${resolved}"`;
+  // A name ICU knows only as an alias (Asia/Kolkata is Asia/Calcutta to ICU) cannot be looked up
+  // by case; every part of a tz database name starts with a capital letter.
+  if (value.split('/').every((part) => /^[A-Z]/.test(part))) return undefined;
+  return `must be spelled as in the tz database, each part starting with a capital letter ("${resolved}" names the same zone)`;
 }
 
 export function isTimeZone(value: string): boolean {
