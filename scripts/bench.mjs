@@ -1,5 +1,6 @@
 // The fast loop, measured in one run on this machine against the time to load cdk8s-plus-28:
-//   - `npm run synth`, end to end as a user types it (median of interleaved runs);
+//   - `npm run synth`, end to end as a user types it (median of interleaved runs), and the part of
+//     it that any npm script costs (npm start-up and an empty node process);
 //   - `npm test`, the whole suite;
 //   - `.ci/run` without its `npm ci` (with --ci; it takes about a minute).
 // Usage: npm run bench [-- --runs=N] [-- --ci]. Prints each time, its ratio and its target.
@@ -29,6 +30,8 @@ const env = { PATH: process.env.PATH, HOME: process.env.HOME };
 const commands = {
   'npm run synth': { command: 'npm', args: ['run', '--silent', 'synth'], cwd: scratch, env },
   "require('cdk8s-plus-28')": { command: process.execPath, args: ['-e', "require('cdk8s-plus-28')"], cwd: ROOT, env },
+  // What any npm script costs before it does anything: npm's start-up plus an empty node process.
+  'npm run (empty node)': { command: 'npm', args: ['run', '--silent', 'bench:floor'], cwd: scratch, env },
 };
 
 function seconds({ command, args, cwd, env: environment }) {
@@ -59,6 +62,7 @@ try {
   }
   const synth = median(samples['npm run synth']);
   const library = median(samples["require('cdk8s-plus-28')"]);
+  const floor = median(samples['npm run (empty node)']);
   const test = seconds({ command: 'npm', args: ['test', '--silent'], cwd: ROOT, env: process.env });
 
   console.log(`node ${process.version}; medians of ${runs} interleaved runs; npm test run once`);
@@ -66,6 +70,8 @@ try {
   console.log(
     `npm run synth:                  ${(synth * 1000).toFixed(0)} ms, ${verdict(synth / library, TARGETS.synth)}`,
   );
+  const share = (seconds) => `${(seconds * 1000).toFixed(0)} ms (${(seconds / library).toFixed(2)}x)`;
+  console.log(`  npm start-up and an empty node: ${share(floor)}; synth's own work: ${share(synth - floor)}`);
   console.log(`npm test:                       ${test.toFixed(1)} s, ${verdict(test / library, TARGETS.test)}`);
   if (options.ci) {
     const ci = seconds({
