@@ -14,13 +14,13 @@ export const APPS = { main: 'main.ts', 'immich-config': 'src/immich-config-cli.t
 
 /** Every file a build reads: sources, generated classes, locked dependencies and this script. */
 function inputs(extra) {
-  const files = ['main.ts', 'package-lock.json', 'scripts/build.mjs', ...extra];
+  const files = ['main.ts', 'package-lock.json', 'scripts/build.mjs', ...extra].map((f) => join(ROOT, f));
   for (const dir of ['src', 'imports']) {
     for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
       if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
     }
   }
-  return files.map((f) => join(ROOT, f.startsWith(ROOT) ? f.slice(ROOT.length + 1) : f));
+  return files;
 }
 
 /** True when `output` is missing or older than any input. */

@@ -132,6 +132,13 @@ test('npm run synth runs the same bundle through a code cache, and ignores a cac
   expect(snapshotDir(join(work, 'dist'))).toEqual(snapshotDir(join(baseline.dir, 'dist')));
 });
 
+test('with no source changed since the last build, nothing is rebuilt', () => {
+  const script =
+    "import { buildApps, buildLib } from './scripts/build.mjs'; console.log(await buildApps(), buildLib());";
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  expect(result.stdout.trim()).toBe('false false');
+});
+
 test('the committed dist/ holds no secret object', () => {
   const files = filesBelow(join(ROOT, 'dist'));
   expect(files.filter((f) => f.includes('-secret-'))).toEqual([]);
