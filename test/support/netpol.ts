@@ -9,6 +9,10 @@
  * (whether a CNI applies ipBlocks to pod IPs is implementation-defined).
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
+import { selectorMatches } from '../../src/lib/kube-json';
+
+// Label selectors mean the same everywhere; the document's path finder uses this one too.
+export { selectorMatches };
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -136,25 +140,6 @@ function portsMatch(ports: readonly PolicyPort[] | undefined, port: number, prot
     if (typeof p.port === 'string') throw new Error(`named port "${p.port}" is not supported by this evaluator`);
     return p.endPort === undefined ? port === p.port : port >= p.port && port <= p.endPort;
   });
-}
-
-/** A label selector; `{}` selects everything. */
-export function selectorMatches(selector: LabelSelector, labels: Labels): boolean {
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
-  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-    const value = labels[key];
-    switch (operator) {
-      case 'In':
-        return value !== undefined && values.includes(value);
-      case 'NotIn':
-        return value === undefined || !values.includes(value);
-      case 'Exists':
-        return value !== undefined;
-      case 'DoesNotExist':
-        return value === undefined;
-    }
-  });
-  return byLabels && byExpressions;
 }
 
 /** Whether `ip` is inside `cidr`; an address never matches a CIDR of the other family. */
