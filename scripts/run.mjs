@@ -2,7 +2,7 @@
 // `node scripts/run.mjs main` is `npm run synth`, `node scripts/run.mjs immich-config` the config CLI.
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -30,7 +30,10 @@ function runBundle(file) {
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => {
       try {
-        writeFileSync(cacheFile, Buffer.concat([digest, script.createCachedData()]));
+        // Written aside and renamed, so a run beside this one never reads half a cache.
+        const partial = `${cacheFile}.${process.pid}`;
+        writeFileSync(partial, Buffer.concat([digest, script.createCachedData()]));
+        renameSync(partial, cacheFile);
       } catch {
         // A cache that cannot be written only costs time.
       }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from './synth';
 
-/** The bundled app, built by the jest global setup. */
-const MAIN = join(ROOT, 'build', 'main.js');
+/** What `npm run synth` runs: the bundled app (built by the jest global setup) through its code cache. */
+const RUN = join(ROOT, 'scripts', 'run.mjs');
 
-/** Runs the bundled app as `npm run synth` does, in a scratch folder holding config/ and dist/. */
+/** Runs the app as `npm run synth` does, in a scratch folder holding config/ and dist/. */
 export function runSynth(cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [MAIN], {
+  const result = spawnSync(process.execPath, [RUN, 'main'], {
     cwd,
     env: { PATH: process.env.PATH, ...env },
     encoding: 'utf8',
