@@ -141,7 +141,8 @@ export const IMMICH_ENV = {
 
 /**
  * Immich's own database dumps: `backup.database` of the system config file, written to
- * `<media location>/backups`; Immich's defaults apply to keys the file leaves out.
+ * `<media location>/backups`; Immich's defaults apply to keys the file leaves out, and
+ * are the configuration's defaults too.
  * @see https://immich.app/docs/administration/backup-and-restore
  */
 export const DATABASE_DUMPS = {

@@ -1,5 +1,6 @@
 /** The `backup` section: Immich's own database dump and VolSync backups of the upload volume. */
 import * as v from 'valibot';
+import { DATABASE_DUMPS } from '../constants';
 import {
   type DeepPartial,
   CRON,
@@ -24,9 +25,12 @@ export const backupSection = section({
     /** @default true with the bundled database, false with CloudNativePG (whose backups replace it) */
     enabled: v.optional(bool()),
     /** When to dump, in the server's time zone. @default "0 02 * * *" */
-    cronExpression: v.optional(text(CRON, 'must be a five-field cron expression like "0 02 * * *"'), '0 02 * * *'),
+    cronExpression: v.optional(
+      text(CRON, 'must be a five-field cron expression like "0 02 * * *"'),
+      DATABASE_DUMPS.defaults.cronExpression,
+    ),
     /** Dumps to keep. @default 14 */
-    keepLastAmount: v.optional(count(1), 14),
+    keepLastAmount: v.optional(count(1), DATABASE_DUMPS.defaults.keepLastAmount),
   }),
   /** Restic backups of the upload volume `immich-data` by VolSync. */
   volumes: section({

@@ -6,6 +6,7 @@
  */
 import { CLOUDNATIVE_PG, DATABASE_DUMPS, IMMICH_ENV } from '../constants';
 import { SYNC_WAVE_ANNOTATION } from './argocd';
+import { COMPONENT_LABEL } from './labels';
 import {
   type ClaimSpec,
   type CnpgCluster,
@@ -39,8 +40,6 @@ type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 /** `app.kubernetes.io/component` values of workloads that hold the data the others query. */
 const DATASTORE_COMPONENTS = ['database', 'queue', 'cache'];
-
-const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** Label of the namespace's name, which the API server sets on every namespace. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -17,7 +17,10 @@ export function selectorLabels(name: string, instance: string): Record<string, s
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': instance };
 }
 
+/** Label naming a component's role (`server`, `database`, ...). */
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+
 /** Labels for a component's objects and pod template. */
 export function componentLabels(name: string, component: string, instance: string): Record<string, string> {
-  return { ...selectorLabels(name, instance), 'app.kubernetes.io/component': component };
+  return { ...selectorLabels(name, instance), [COMPONENT_LABEL]: component };
 }
