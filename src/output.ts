@@ -72,6 +72,8 @@ export const ARCHITECTURE_FILE = 'ARCHITECTURE.md';
 
 /** Writes manifests, and the architecture document built from them, into a fresh directory. */
 export function writeManifests(manifests: readonly Manifest[], dir: string): void {
+  // Rendered first: a failure here is no write error.
+  const architecture = renderArchitecture(manifests.map((m) => m.object));
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -79,7 +81,7 @@ export function writeManifests(manifests: readonly Manifest[], dir: string): voi
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), Yaml.stringify(object));
     }
-    writeFileSync(join(dir, ARCHITECTURE_FILE), renderArchitecture(manifests.map((m) => m.object)));
+    writeFileSync(join(dir, ARCHITECTURE_FILE), architecture);
   } catch (err) {
     throw new OutputError(`cannot write ${dir}/: ${(err as Error).message}`);
   }
