@@ -46,7 +46,7 @@ import {
 } from './lib/kube-json';
 import { bullets, code, compareText, mermaidText, table } from './lib/markdown';
 import { type NetworkPath, type OutsidePeer, type PathEnd, endKey, formatPorts } from './lib/network-paths';
-import { pssLevel } from './lib/pss';
+import { PSS_ENFORCE_LABEL, pssLevel } from './lib/pss';
 import type { Manifest } from './output';
 
 /** An object as the charts render it (`Manifest.object`). */
@@ -62,9 +62,6 @@ export function renderArchitecture(objects: readonly ManifestObject[]): string {
   const sections = [header(model), topology(model), startup(model), workloadSections(model), volumes(model)];
   return `${sections.join('\n\n')}\n`;
 }
-
-/** Namespace label of the Pod Security Standards level the API server enforces. */
-const PSS_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
 /** Pod labels that name an outside peer best, most telling first. */
 const NAME_LABELS = ['app.kubernetes.io/name', 'k8s-app', 'app'];

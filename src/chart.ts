@@ -22,6 +22,7 @@ import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
 import { deviceGpu } from './lib/gpu';
 import { httpUrl, urlPort } from './lib/pod';
+import { PSS_ENFORCE_LABEL } from './lib/pss';
 
 /** Kubernetes version whose Pod Security Standards the namespace enforces; pinned so upgrades never reject pods. */
 const PSS_VERSION = 'v1.28';
@@ -46,7 +47,7 @@ export class ImmichChart extends Chart {
       metadata: {
         name: config.namespace,
         labels: {
-          'pod-security.kubernetes.io/enforce': config.podSecurity.enforce,
+          [PSS_ENFORCE_LABEL]: config.podSecurity.enforce,
           'pod-security.kubernetes.io/enforce-version': PSS_VERSION,
           // Warnings and audit entries name whatever keeps a pod from the strictest level.
           'pod-security.kubernetes.io/warn': 'restricted',
