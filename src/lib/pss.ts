@@ -4,10 +4,10 @@
  */
 import type { Container, Handler, Labels, PodSpec, PodTemplate, SecurityContext } from './kube-json';
 
-/** A Pod Security Standards level, from least to most restrictive. */
 /** Namespace label holding the Pod Security Standards level the API server enforces. */
 export const PSS_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
+/** A Pod Security Standards level, from least to most restrictive. */
 export type PssLevel = 'privileged' | 'baseline' | 'restricted';
 
 const LEVELS: readonly PssLevel[] = ['privileged', 'baseline', 'restricted'];
