@@ -5,15 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../src/config';
 import { readManifests } from './support/files';
 import { EXAMPLE_YAML, ROOT } from './support/synth';
-
-/** What the app needs at run time: the package's dependencies and its cdk8s peers. */
-const RUNTIME = ['cdk8s', 'cdk8s-plus-28', 'constructs', 'valibot', 'yaml'];
 
 const APP = `
 const { readFileSync } = require('node:fs');
@@ -56,20 +53,31 @@ beforeAll(() => {
   packed = pack!.files;
   const tarball = join(dir, pack!.filename);
   // A lock file naming the exact versions this project locks, so that npm installs offline
-  // from its cache, as on any machine that ran `npm ci` here.
+  // from its cache, as on any machine that ran `npm ci` here. The cdk8s peers are the app's own
+  // install: npm links this project's copies (the same locked versions) rather than unpacking
+  // 13 MB again, so only the package and its own dependencies are installed from tarballs.
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version: string; dependencies?: Record<string, string> }>;
   };
   const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>;
+  const [own, peerNames] = [Object.keys(ours.dependencies), Object.keys(ours.peerDependencies)];
+  const installed = (path: string, name: string) =>
+    path === `node_modules/${name}` || path.startsWith(`node_modules/${name}/`);
   const locked = Object.fromEntries(
-    Object.entries(lock.packages).filter(([path]) => RUNTIME.some((n) => path.startsWith(`node_modules/${n}`))),
+    Object.entries(lock.packages).filter(([path]) => own.some((name) => installed(path, name))),
   );
-  const exact = Object.fromEntries(RUNTIME.map((n) => [n, lock.packages[`node_modules/${n}`]!.version]));
+  const peers = Object.fromEntries(
+    peerNames.flatMap((name) => {
+      const target = relative(dir, join(ROOT, 'node_modules', name));
+      return [
+        [`node_modules/${name}`, { resolved: target, link: true }],
+        [target, { version: lock.packages[`node_modules/${name}`]!.version }],
+      ];
+    }),
+  );
   const dependencies = {
     'immich-k8s': `file:${tarball}`,
-    cdk8s: exact.cdk8s,
-    'cdk8s-plus-28': exact['cdk8s-plus-28'],
-    constructs: exact.constructs,
+    ...Object.fromEntries(peerNames.map((name) => [name, `file:${join(ROOT, 'node_modules', name)}`])),
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cluster', private: true, dependencies }));
   writeFileSync(
@@ -87,6 +95,7 @@ beforeAll(() => {
           peerDependencies: ours.peerDependencies,
         },
         ...locked,
+        ...peers,
       },
     }),
   );
@@ -143,6 +152,8 @@ test('the type declarations type a consumer app, and reject a raw object as the 
     module: ts.ModuleKind.Node16,
     moduleResolution: ts.ModuleResolutionKind.Node16,
     target: ts.ScriptTarget.ES2022,
+    // A Node app: no DOM, and no @types/node, so the declarations must need neither.
+    lib: ['lib.es2022.d.ts'],
     types: [],
   });
   const problems = ts

@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
+import { version as AJV_VERSION } from 'ajv/package.json';
 import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1beta1/ExternalSecret';
 import { SealedSecret } from '@kubernetes-models/sealed-secrets/bitnami.com/v1alpha1/SealedSecret';
@@ -33,6 +36,9 @@ interface Validator {
 /** Validators installed from npm for each kind the app may emit; a new kind must be added here. */
 /** The generated, closed Kubernetes API definitions the core kinds are validated against. */
 const K8S_DEFINITIONS = 'k8s-definitions.json';
+
+/** Where the generated closed schemas are. */
+const SCHEMAS = join(ROOT, 'test', 'crd-schemas');
 
 /** A definition of the Kubernetes API in the generated closed definitions. */
 const k8s = (name: string) => `${K8S_DEFINITIONS}#/definitions/${name}`;
@@ -81,27 +87,69 @@ const CRD_SCHEMAS: Record<string, string> = {
   'monitoring.coreos.com/v1/PrometheusRule': 'monitoring.coreos.com_PrometheusRule.json',
 };
 
+/** Every closed schema a validator uses: CRD schema files and Kubernetes definitions. */
+const CLOSED_REFS = [
+  ...new Set([...Object.values(VALIDATORS).map((v) => v.closed), ...Object.values(CRD_SCHEMAS)]),
+].sort();
+
 // Kubernetes formats (int32, int64, date-time, ...) are not checked; types and patterns are.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const compiled = new Map<string, ValidateFunction>();
-let definitionsLoaded = false;
+const AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false } as const;
+
+/**
+ * Compiling the closed schemas takes Ajv about 1.5 s, so their validators are compiled once into a
+ * module (Ajv's standalone code: the same validation functions, written out) and reused while the
+ * schemas, the list and Ajv are unchanged; its file name holds the hash of all three.
+ */
+function loadClosedValidators(): Map<string, ValidateFunction> {
+  const hash = createHash('sha1').update(`${AJV_VERSION} ${JSON.stringify(AJV_OPTIONS)}\n`);
+  for (const file of [K8S_DEFINITIONS, ...CLOSED_REFS.filter((ref) => !ref.includes('#'))]) {
+    hash.update(`${file}\n`).update(readFileSync(join(SCHEMAS, file)));
+  }
+  hash.update(JSON.stringify(CLOSED_REFS));
+  const module = join(ROOT, 'build', `closed-validators-${hash.digest('hex')}.cjs`);
+  if (!existsSync(module)) {
+    writeAtomically(module, compileClosedValidators());
+    // Modules of earlier schemas are never used again.
+    for (const old of readdirSync(dirname(module)).filter((f) => /^closed-validators-\w+\.cjs$/.test(f))) {
+      if (join(dirname(module), old) !== module) rmSync(join(dirname(module), old), { force: true });
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exported = require(module) as Record<string, ValidateFunction>;
+  return new Map(CLOSED_REFS.map((ref, i) => [ref, exported[`v${i}`]!]));
+}
+
+/** The standalone module exporting the validator of CLOSED_REFS[i] as `v<i>`. */
+function compileClosedValidators(): string {
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  // Custom resources' metadata and the core kinds refer to the Kubernetes definitions.
+  ajv.addSchema(readSchema(K8S_DEFINITIONS));
+  for (const ref of CLOSED_REFS) {
+    if (!ref.includes('#')) ajv.addSchema({ ...readSchema(ref), $id: ref });
+  }
+  return standaloneCode(ajv, Object.fromEntries(CLOSED_REFS.map((ref, i) => [`v${i}`, ref])));
+}
+
+/** Written aside and renamed, so a test file beside this one never reads half a module. */
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+}
+
+let closed: Map<string, ValidateFunction> | undefined;
 
 /** The compiled validator of a closed schema: a CRD schema file or a Kubernetes definition. */
 function closedValidator(ref: string): ValidateFunction {
-  let validate = compiled.get(ref);
-  if (validate) return validate;
-  // Custom resources' metadata and the core kinds refer to the Kubernetes definitions.
-  if (!definitionsLoaded) {
-    ajv.addSchema(readSchema(K8S_DEFINITIONS));
-    definitionsLoaded = true;
-  }
-  validate = ref.startsWith(`${K8S_DEFINITIONS}#`) ? ajv.compile({ $ref: ref }) : ajv.compile(readSchema(ref));
-  compiled.set(ref, validate);
+  closed ??= loadClosedValidators();
+  const validate = closed.get(ref);
+  if (!validate) throw new Error(`no closed schema ${ref}`);
   return validate;
 }
 
 function readSchema(file: string): object {
-  return JSON.parse(readFileSync(join(ROOT, 'test', 'crd-schemas', file), 'utf8')) as object;
+  return JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as object;
 }
 
 function crdValidator(object: Obj): ValidateFunction | undefined {
