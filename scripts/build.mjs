@@ -3,8 +3,9 @@
 // - lib/: the package's JavaScript and type declarations (tsc --build), for other cdk8s apps.
 // `node scripts/build.mjs` builds both (npm runs it as `prepare`, after `npm ci`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,6 +47,25 @@ const k8sOnly = {
   },
 };
 
+/**
+ * cdk8s ships its own copy of `yaml`. When it is the very version the app uses, the bundle holds
+ * one copy instead of two (npm cannot dedupe a bundled dependency), so each synth loads it once.
+ */
+const oneYaml = {
+  name: 'one-yaml',
+  setup(build) {
+    const version = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+    const ours = join(ROOT, 'node_modules', 'yaml');
+    const cdk8s = join(ROOT, 'node_modules', 'cdk8s', 'node_modules', 'yaml');
+    if (!existsSync(cdk8s) || version(cdk8s) !== version(ours)) return;
+    build.onResolve({ filter: /^yaml$/ }, ({ importer }) =>
+      importer.startsWith(join(ROOT, 'node_modules', 'cdk8s') + sep)
+        ? { path: createRequire(join(ROOT, 'package.json')).resolve('yaml') }
+        : undefined,
+    );
+  },
+};
+
 /** Bundles the app and the config CLI unless they are up to date. Returns whether it built. */
 export async function buildApps() {
   if (!Object.keys(APPS).some((name) => stale(`build/${name}.js`))) return false;
@@ -57,7 +77,7 @@ export async function buildApps() {
     platform: 'node',
     target: 'node20',
     outdir: 'build',
-    plugins: [k8sOnly],
+    plugins: [k8sOnly, oneYaml],
     logLevel: 'warning',
   });
   return true;

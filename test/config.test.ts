@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { DEFAULT_IMMICH_VERSION } from '../src/constants';
+import { ipFamily } from '../src/config/primitives';
 import { parseConfig } from '../src/config';
 import { EXAMPLE_YAML, config, configError } from './support/synth';
 
@@ -253,6 +255,21 @@ describe('bad input', () => {
     expect(configError(`${MINIMAL}networkPolicy: { serverEgress: { cidrs: [10.0.0.0/33, "0.0.0.0"] } }\n`)).toContain(
       'networkPolicy.serverEgress.cidrs.0: must be an IPv4 or IPv6 CIDR like "10.0.0.0/8" or "::/0", got "10.0.0.0/33"',
     );
+  });
+
+  test('reads IP addresses as net.isIP does, but refuses IPv6 zones, which no CIDR may hold', () => {
+    const addresses = [
+      ...['10.0.0.0', '0.0.0.0', '255.255.255.255', '256.0.0.0', '010.0.0.1', '01.2.3.4', '1.2.3.04'],
+      ...['1.2.3', '1.2.3.4.5', '0x1.2.3.4', ' 1.2.3.4', '1.2.3.4\n', '1.2.3.4:80', 'abc', ''],
+      ...['::', '::1', '1::', 'fe80::', 'FE80::ABCD', '2001:db8::', '1:2:3:4:5:6:7:8', '0:0:0:0:0:0:0:0'],
+      ...['::ffff:1.2.3.4', '1:2:3:4:5:6:1.2.3.4', '::ffff:1.2.3.256', '::ffff:010.1.2.3', '1:2:3:4:5:6:7:1.2.3.4'],
+      ...['1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::', ':::', '[::1]', '::/0', 'fe80::1%eth0'],
+    ];
+    const differences = addresses.filter((a) => ipFamily(a) !== isIP(a));
+    expect(differences).toEqual(['fe80::1%eth0']);
+    expect(ipFamily('fe80::1%eth0')).toBe(0);
+    expect(addresses.filter((a) => ipFamily(a) === 4)).toHaveLength(3);
+    expect(addresses.filter((a) => ipFamily(a) === 6)).toHaveLength(10);
   });
 
   test('fails on a port outside 1-65535 in networkPolicy.serverEgress.ports', () => {

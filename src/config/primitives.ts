@@ -1,5 +1,4 @@
 /** Building blocks of the configuration schema: patterns, strict sections and typed leaves. */
-import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { QUANTITY, canonicalQuantity, quantityValue } from '../lib/quantity';
 
@@ -182,8 +181,24 @@ export const port = v.pipe(
 export function isCidr(value: string): boolean {
   const [address = '', prefix, ...rest] = value.split('/');
   if (prefix === undefined || rest.length > 0 || !/^\d{1,3}$/.test(prefix)) return false;
-  const family = isIP(address);
+  const family = ipFamily(address);
   return family !== 0 && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * 4 or 6 for an IP address as `net.isIP` accepts it, else 0. Node's check builds two large
+ * regular expressions on first use (about 7 ms of every synth); the URL parser knows both
+ * grammars natively. IPv4 must come back from it unchanged, since it also reads forms such as
+ * "10.1" or octal parts, which are no IPv4 address to Kubernetes.
+ */
+export function ipFamily(address: string): 0 | 4 | 6 {
+  try {
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) return new URL(`http://${address}/`).hostname === address ? 4 : 0;
+    if (/^[\da-f:.]*:[\da-f:.]*$/i.test(address)) return (new URL(`http://[${address}]/`), 6);
+  } catch {
+    // Not an address of that family.
+  }
+  return 0;
 }
 
 /**
