@@ -12,18 +12,29 @@ import { parseConfig } from '../src/config';
 import { readManifests } from './support/files';
 import { EXAMPLE_YAML, ROOT } from './support/synth';
 
+/** A consumer app: synthesizes each configuration file named into out/<file>/, or says why not. */
 const APP = `
 const { readFileSync } = require('node:fs');
 const { App } = require('cdk8s');
 const { parse } = require('yaml');
-const { ArgoCdChart, ImmichChart, parseConfig } = require('immich-k8s');
+const { ArgoCdChart, ConfigError, ImmichChart, parseConfig } = require('immich-k8s');
 
-const config = parseConfig(parse(readFileSync(process.argv[2], 'utf8')));
-const app = new App({ outdir: 'out' });
-new ImmichChart(app, 'photos', { config });
-if (config.argocd.enabled) new ArgoCdChart(app, 'photos-argocd', { config });
-app.synth();
+for (const file of process.argv.slice(2)) {
+  try {
+    const config = parseConfig(parse(readFileSync(file, 'utf8')));
+    const app = new App({ outdir: 'out/' + file });
+    new ImmichChart(app, 'photos', { config });
+    if (config.argocd.enabled) new ArgoCdChart(app, 'photos-argocd', { config });
+    app.synth();
+  } catch (err) {
+    console.error(file + ': ' + (err instanceof ConfigError ? 'ConfigError: ' : '') + err.message);
+    process.exitCode = 1;
+  }
+}
 `;
+
+/** A configuration object the package must refuse. */
+const BAD = { domain: 'bad_domain', storage: { data: { size: '10 GB' } } };
 
 const TYPED_APP = `
 import { App } from 'cdk8s';
@@ -38,6 +49,8 @@ new ImmichChart(new App(), 'raw', { config: { domain: 'photos.home.arpa' } });
 
 let dir: string;
 let packed: { path: string }[];
+/** One run of the app, on the example and on the bad configuration. */
+let app: { status: number | null; stderr: string };
 const run = (command: string, args: string[], cwd = dir) => {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
@@ -102,6 +115,8 @@ beforeAll(() => {
   run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
   writeFileSync(join(dir, 'main.js'), APP);
   writeFileSync(join(dir, 'example.yaml'), EXAMPLE_YAML);
+  writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(BAD));
+  app = spawnSync(process.execPath, ['main.js', 'example.yaml', 'bad.yaml'], { cwd: dir, encoding: 'utf8' });
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -113,10 +128,11 @@ test('the package holds compiled JavaScript and type declarations, and no TypeSc
 });
 
 test('a cdk8s app with ImmichChart from the installed package synthesizes exactly the objects of dist/', () => {
-  run(process.execPath, ['main.js', 'example.yaml']);
+  expect(app.stderr).not.toContain('example.yaml:');
+  const out = join(dir, 'out', 'example.yaml');
   const key = (o: any) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const synthesized = readdirSync(join(dir, 'out'))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, 'out', f), 'utf8')).map((d) => d.toJS()))
+  const synthesized = readdirSync(out)
+    .flatMap((f) => parseAllDocuments(readFileSync(join(out, f), 'utf8')).map((d) => d.toJS()))
     .sort((a, b) => key(a).localeCompare(key(b)));
   const committed = readManifests(join(ROOT, 'dist'))
     .map((m) => m.object)
@@ -125,21 +141,18 @@ test('a cdk8s app with ImmichChart from the installed package synthesizes exactl
   expect(synthesized).toEqual(committed);
 });
 
-test('a bad configuration object gets the same error as from synth', () => {
-  const bad = { domain: 'bad_domain', storage: { data: { size: '10 GB' } } };
-  writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(bad));
-  const result = spawnSync(process.execPath, ['main.js', 'bad.yaml'], { cwd: dir, encoding: 'utf8' });
-  expect(result.status).not.toBe(0);
+test('a bad configuration object gets the same error as from synth, as a ConfigError', () => {
+  expect(app.status).not.toBe(0);
   const expected = (() => {
     try {
-      parseConfig(bad);
+      parseConfig(BAD);
     } catch (err) {
       return (err as Error).message;
     }
     throw new Error('expected the configuration to be rejected');
   })();
   expect(expected).toContain('domain: must be a lower-case DNS name');
-  expect(result.stderr).toContain(expected);
+  expect(app.stderr).toContain(`bad.yaml: ConfigError: ${expected}`);
 });
 
 test('the type declarations type a consumer app, and reject a raw object as the configuration', () => {
