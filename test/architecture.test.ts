@@ -4,16 +4,13 @@
  * out here with the evaluator, not with the document's own code), it holds no Secret value, and
  * it is the same text every time.
  */
-import { parse, stringify } from 'yaml';
 import { renderArchitecture } from '../src/architecture';
 import { buildCharts } from '../src/chart';
-import { parseConfig } from '../src/config';
 import { CLOUDNATIVE_PG } from '../src/constants';
 import { renderCharts } from '../src/output';
 import { type MermaidResult, mermaidBlocks, startMermaidParser } from './support/mermaid';
-import { PLAINTEXT, SCENARIOS } from './support/modes';
+import { PLAINTEXT, SCENARIOS, scenarioConfig } from './support/modes';
 import { type Peer, type Protocol, allowed, inCidr } from './support/netpol';
-import { EXAMPLE_YAML } from './support/synth';
 
 // Started first: the parser process loads Mermaid while the scenarios are synthesized, and parses
 // the diagrams while the other tests run.
@@ -23,10 +20,7 @@ const parseMermaid = startMermaidParser();
 const BROKEN = { id: 'deliberately broken', text: 'flowchart LR\n  a["unclosed label --> b\n' };
 
 const rendered = Object.entries(SCENARIOS).map(([name, scenario]) => {
-  // The configuration the app reads: the example with the scenario's sections.
-  const example = parse(EXAMPLE_YAML) as Record<string, unknown>;
-  const config = parseConfig(stringify({ ...example, ...scenario.overrides }), PLAINTEXT);
-  const objects: any[] = renderCharts(buildCharts(config)).map((m) => m.object);
+  const objects: any[] = renderCharts(buildCharts(scenarioConfig(scenario))).map((m) => m.object);
   return { name, mode: scenario.mode, objects, doc: renderArchitecture(objects) };
 });
 

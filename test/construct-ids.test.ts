@@ -4,11 +4,8 @@
  */
 import type * as constructs from 'constructs';
 import { buildCharts } from '../src/chart';
-import { parse, stringify } from 'yaml';
-import { parseConfig } from '../src/config';
 import { renderCharts } from '../src/output';
-import { PLAINTEXT, SCENARIOS } from './support/modes';
-import { EXAMPLE_YAML } from './support/synth';
+import { SCENARIOS, type Scenario, scenarioConfig } from './support/modes';
 
 /** While set, every construct but the root App gets a different id. */
 const renaming = { on: false };
@@ -25,20 +22,19 @@ jest.mock('constructs', () => {
 });
 
 /** The scenario's charts, built with or without renamed ids. */
-function build(overrides: Record<string, unknown>, rename: boolean) {
-  // The same configuration the app reads: the example with the scenario's sections.
-  const example = parse(EXAMPLE_YAML) as Record<string, unknown>;
+function build(scenario: Scenario, rename: boolean) {
+  const config = scenarioConfig(scenario);
   renaming.on = rename;
   try {
-    return buildCharts(parseConfig(stringify({ ...example, ...overrides }), PLAINTEXT));
+    return buildCharts(config);
   } finally {
     renaming.on = false;
   }
 }
 
 describe.each(Object.entries(SCENARIOS))('%s', (_name, scenario) => {
-  const reference = build(scenario.overrides, false);
-  const charts = build(scenario.overrides, true);
+  const reference = build(scenario, false);
+  const charts = build(scenario, true);
 
   test('every construct id in the tree was renamed, and only in the renamed build', () => {
     const ids = charts.app.node.findAll().map((c) => c.node.id);

@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { buildCharts } from '../../src/chart';
-import { type SecretMode, parseConfig } from '../../src/config';
+import { type Config, type SecretMode, parseConfig } from '../../src/config';
 import { renderCharts, writeManifests } from '../../src/output';
 import type { ExternalRefs } from './references';
-import { EXAMPLE_YAML } from './synth';
+import { EXAMPLE } from './synth';
 
 /** Plaintext secrets given to inline mode; no other mode may let them reach the output. */
 export const PLAINTEXT = {
@@ -37,7 +36,7 @@ const EXTERNAL_REFS = {
 /** Inline secrets beside the example's Argo CD Application need its explicit consent. */
 export const INLINE = {
   secrets: { mode: 'inline' },
-  argocd: { ...(parse(EXAMPLE_YAML) as { argocd: object }).argocd, allowInlineSecrets: true },
+  argocd: { ...(EXAMPLE.argocd as object), allowInlineSecrets: true },
 };
 
 /** Configuration overrides and environment that select each secrets mode. */
@@ -185,15 +184,21 @@ export const SCENARIOS: Record<string, Scenario> = {
 };
 
 /**
- * Synthesizes a scenario into `dist/` of a fresh temp folder, as the app does: the example
- * configuration with the scenario's sections, read with the plaintext secrets. (The bundled app
+ * A scenario's configuration as the app reads it: the example with the scenario's sections in
+ * place of its own, and the plaintext secrets in the environment. (Reading the YAML file itself
+ * is left to the config and CLI tests.)
+ */
+export function scenarioConfig(scenario: Pick<Scenario, 'overrides'>): Config {
+  return parseConfig({ ...EXAMPLE, ...scenario.overrides }, PLAINTEXT, 'config.yaml');
+}
+
+/**
+ * Synthesizes a scenario into `dist/` of a fresh temp folder, as the app does. (The bundled app
  * itself is run by the CLI tests; spawning it per scenario would cost a process start each.)
  * Returns the folder holding `dist/`.
  */
 export function synthScenarioToDir(scenario: Pick<Scenario, 'overrides'>): string {
   const dir = mkdtempSync(join(tmpdir(), 'immich-k8s-'));
-  const example = parse(EXAMPLE_YAML) as Record<string, unknown>;
-  const config = parseConfig(stringify({ ...example, ...scenario.overrides }), PLAINTEXT, 'config.yaml');
-  writeManifests(renderCharts(buildCharts(config)), join(dir, 'dist'));
+  writeManifests(renderCharts(buildCharts(scenarioConfig(scenario))), join(dir, 'dist'));
   return dir;
 }

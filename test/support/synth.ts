@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { buildCharts } from '../../src/chart';
 import { type Config, parseConfig } from '../../src/config';
 import { type Manifest, renderCharts } from '../../src/output';
@@ -12,6 +12,12 @@ export const ROOT = join(__dirname, '..', '..');
 /** The shipped example configuration as YAML text. */
 export const EXAMPLE_YAML = readFileSync(join(ROOT, 'config', 'example.yaml'), 'utf8');
 
+/**
+ * The example configuration as the app's YAML reader gives it to parseConfig, read once: merge
+ * into copies of it (parseConfig takes objects too, and copies its input).
+ */
+export const EXAMPLE: Readonly<Record<string, unknown>> = parse(EXAMPLE_YAML) as Record<string, unknown>;
+
 /** A Kubernetes object as plain JSON. */
 export type KubeObject = Manifest['object'] & {
   metadata: { namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -22,8 +28,7 @@ export type KubeObject = Manifest['object'] & {
 
 /** Parses a configuration: the example file, with `overrides` merged over it, plus environment. */
 export function config(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Config {
-  const example = parseYamlObject(EXAMPLE_YAML);
-  return parseConfig(stringify(deepMerge(example, overrides)), env, 'test');
+  return parseConfig(deepMerge(EXAMPLE, overrides), env, 'test');
 }
 
 /** Synthesizes the app for a configuration and returns every manifest. */
@@ -67,10 +72,6 @@ export function configError(yamlText: string, env: NodeJS.ProcessEnv = {}): stri
   throw new Error('expected the configuration to be rejected');
 }
 
-function parseYamlObject(text: string): Record<string, unknown> {
-  return parse(text) as Record<string, unknown>;
-}
-
 const REPLACE = Symbol('replace');
 
 /** Marks an override that replaces the example's value instead of merging into it. */
@@ -79,7 +80,7 @@ export function replace(value: unknown): Record<string, unknown> {
 }
 
 /** Merges overrides into the example; `undefined` removes a key. */
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(base: Readonly<Record<string, unknown>>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
