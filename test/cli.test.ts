@@ -174,9 +174,13 @@ describe('the cdk8s CLI', () => {
 });
 
 describe('npm run immich-config', () => {
-  const CLI = join(ROOT, 'build', 'immich-config.js');
+  // As `npm run immich-config` runs it: the bundle through scripts/run.mjs and its code cache.
   const render = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [CLI], { cwd: work, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.mjs'), 'immich-config'], {
+      cwd: work,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
 
   test('renders the configuration named by IMMICH_K8S_CONFIG with the client secret', () => {
     writeFileSync(join(work, 'mine.yaml'), 'domain: photos.home.arpa\noauth: { clientId: mine }\n');
