@@ -36,6 +36,7 @@ export default tseslint.config(
         module: 'writable',
         require: 'readonly',
         __dirname: 'readonly',
+        Buffer: 'readonly',
       },
     },
   },

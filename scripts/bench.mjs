@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, buildApps, buildLib } from './build.mjs';
+import { ROOT, buildApps, buildLib } from './build.cjs';
 
 const { values: options } = parseArgs({
   options: { runs: { type: 'string', default: '11' }, ci: { type: 'boolean', default: false } },

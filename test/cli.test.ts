@@ -117,7 +117,7 @@ test('npm run synth runs the same bundle through a code cache, and ignores a cac
   const cache = join(ROOT, 'build', 'main.js.v8cache');
   writeFileSync(cache, Buffer.alloc(64, 7));
   const run = () =>
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.mjs'), 'main'], {
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.cjs'), 'main'], {
       cwd: work,
       env: { PATH: process.env.PATH },
       encoding: 'utf8',
@@ -133,7 +133,7 @@ test('npm run synth runs the same bundle through a code cache, and ignores a cac
 
 test('with no source changed since the last build, nothing is rebuilt', () => {
   const script =
-    "import { buildApps, buildLib } from './scripts/build.mjs'; console.log(await buildApps(), buildLib());";
+    "import { buildApps, buildLib } from './scripts/build.cjs'; console.log(await buildApps(), buildLib());";
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   expect(result.stdout.trim()).toBe('false false');
 });
@@ -174,9 +174,9 @@ describe('the cdk8s CLI', () => {
 });
 
 describe('npm run immich-config', () => {
-  // As `npm run immich-config` runs it: the bundle through scripts/run.mjs and its code cache.
+  // As `npm run immich-config` runs it: the bundle through scripts/run.cjs and its code cache.
   const render = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.mjs'), 'immich-config'], {
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'run.cjs'), 'immich-config'], {
       cwd: work,
       env: { PATH: process.env.PATH, ...env },
       encoding: 'utf8',

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ROOT } from './synth';
 
 /** What `npm run synth` runs: the bundled app (built by the jest global setup) through its code cache. */
-const RUN = join(ROOT, 'scripts', 'run.mjs');
+const RUN = join(ROOT, 'scripts', 'run.cjs');
 
 /** Runs the app as `npm run synth` does, in a scratch folder holding config/ and dist/. */
 export function runSynth(cwd: string, env: NodeJS.ProcessEnv = {}) {
