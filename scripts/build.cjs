@@ -3,7 +3,7 @@
 // - lib/: the package's JavaScript and type declarations (tsc --build), for other cdk8s apps.
 // `node scripts/build.cjs` builds both (npm runs it as `prepare`, after `npm ci`).
 // CommonJS, like scripts/run.cjs, which loads it on every synth: Node starts CommonJS faster.
-const { existsSync, readFileSync, readdirSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join, sep } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -91,11 +91,31 @@ function buildLib() {
   const { spawnSync } = require('node:child_process');
   const result = spawnSync(process.execPath, [tsc, '--build', 'tsconfig.lib.json'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('tsc --build tsconfig.lib.json failed');
+  for (const dir of ['src', 'imports']) pruneOutputs(join(ROOT, 'lib', dir), join(ROOT, dir));
   writeFileSync(join(ROOT, stamp), '');
   return true;
 }
 
-module.exports = { ROOT, APPS, buildApps, buildLib };
+/**
+ * Removes compiled files (`.js`, `.d.ts`) from `outDir` whose TypeScript source in `srcDir` is
+ * gone. tsc never deletes them, and a stale `lib/src/x.js` would shadow a new `lib/src/x/index.js`
+ * in every `require('./x')`, and would be packed. Returns the removed paths, relative to outDir.
+ */
+function pruneOutputs(outDir, srcDir) {
+  if (!existsSync(outDir)) return [];
+  const removed = [];
+  for (const entry of readdirSync(outDir, { recursive: true, withFileTypes: true })) {
+    const output = join(entry.parentPath, entry.name);
+    const relativePath = output.slice(outDir.length + 1);
+    const source = relativePath.replace(/(\.d\.ts|\.js)$/, '.ts');
+    if (!entry.isFile() || source === relativePath || existsSync(join(srcDir, source))) continue;
+    rmSync(output);
+    removed.push(relativePath);
+  }
+  return removed;
+}
+
+module.exports = { ROOT, APPS, buildApps, buildLib, pruneOutputs };
 
 if (require.main === module) {
   buildApps()

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { filesBelow, runSynth, snapshotDir } from './support/files';
 import { ROOT } from './support/synth';
 
@@ -136,6 +136,24 @@ test('with no source changed since the last build, nothing is rebuilt', () => {
     "import { buildApps, buildLib } from './scripts/build.cjs'; console.log(await buildApps(), buildLib());";
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   expect(result.stdout.trim()).toBe('false false');
+});
+
+test('a build removes compiled files whose source is gone, and keeps the others', () => {
+  const src = join(work, 'src');
+  const out = join(work, 'lib');
+  for (const file of ['index.ts', 'architecture/index.ts']) {
+    mkdirSync(dirname(join(src, file)), { recursive: true });
+    writeFileSync(join(src, file), '');
+  }
+  const compiled = ['index.js', 'index.d.ts', 'architecture/index.js', 'architecture.js', 'architecture.d.ts'];
+  for (const file of compiled) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    writeFileSync(join(out, file), '');
+  }
+  const script = `const { pruneOutputs } = require('./scripts/build.cjs'); console.log(JSON.stringify(pruneOutputs(${JSON.stringify(out)}, ${JSON.stringify(src)})));`;
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+  expect(JSON.parse(result.stdout)).toEqual(expect.arrayContaining(['architecture.js', 'architecture.d.ts']));
+  expect(filesBelow(out).sort()).toEqual(['architecture/index.js', 'index.d.ts', 'index.js']);
 });
 
 test('the committed dist/ holds no secret object', () => {

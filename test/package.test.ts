@@ -3,7 +3,7 @@
  * the same objects as the committed dist/ and refuses a bad configuration with the same error.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
@@ -125,6 +125,12 @@ test('the package holds compiled JavaScript and type declarations, and no TypeSc
   expect(paths).toEqual(expect.arrayContaining(['package.json', 'lib/src/index.js', 'lib/src/index.d.ts']));
   expect(paths.filter((p) => /\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   expect(paths.filter((p) => /^(test|src|dist|config)\//.test(p))).toEqual([]);
+  // No compiled file outlives its source (a stale lib/src/x.js would shadow lib/src/x/index.js).
+  const orphans = paths.filter((p) => {
+    const source = p.replace(/^lib\//, '').replace(/(\.d\.ts|\.js)$/, '.ts');
+    return p.startsWith('lib/') && !existsSync(join(ROOT, source));
+  });
+  expect(orphans).toEqual([]);
 });
 
 test('a cdk8s app with ImmichChart from the installed package synthesizes exactly the objects of dist/', () => {
