@@ -33,7 +33,6 @@ interface Validator {
   readonly closed: string;
 }
 
-/** Validators installed from npm for each kind the app may emit; a new kind must be added here. */
 /** The generated, closed Kubernetes API definitions the core kinds are validated against. */
 const K8S_DEFINITIONS = 'k8s-definitions.json';
 
@@ -43,6 +42,7 @@ const SCHEMAS = join(ROOT, 'test', 'crd-schemas');
 /** A definition of the Kubernetes API in the generated closed definitions. */
 const k8s = (name: string) => `${K8S_DEFINITIONS}#/definitions/${name}`;
 
+/** Validators installed from npm for each kind the app may emit; a new kind must be added here. */
 const VALIDATORS: Record<string, Validator> = {
   'v1/Namespace': { model: Namespace, closed: k8s('io.k8s.api.core.v1.Namespace') },
   'v1/Secret': { model: Secret, closed: k8s('io.k8s.api.core.v1.Secret') },
