@@ -6,11 +6,11 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from '../src/lib/pss';
 import { driftProblems } from './support/drift';
 import { readManifests } from './support/files';
 import { PLAINTEXT, SCENARIOS, type Scenario, synthScenarioToDir } from './support/modes';
 import { operatorPodsOf } from './support/operator-pods';
-import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from './support/pss';
 import { referenceProblems } from './support/references';
 import { ROOT } from './support/synth';
 import { schemaProblems, unknownFieldProblems } from './support/validate';
