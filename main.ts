@@ -1,5 +1,6 @@
 import { buildCharts } from './src/chart';
 import { ConfigError, loadConfig } from './src/config';
+import { bundleKey, renderYaml, YamlCache } from './src/lib/yaml-cache';
 import { OutputError, publish, recover, renderCharts, writeManifests } from './src/output';
 
 /** Where the reviewed, committed manifests live. */
@@ -11,8 +12,14 @@ try {
   recover(DIST);
   const config = loadConfig();
   const manifests = renderCharts(buildCharts(config));
-  if (CLI_OUTDIR) writeManifests(manifests, CLI_OUTDIR);
-  publish(DIST, (dir) => writeManifests(manifests, dir));
+  // Run as the bundle (scripts/run.cjs), the YAML of objects unchanged since the last run is reused.
+  const codeKey = bundleKey(__filename);
+  const cache = codeKey ? YamlCache.open(`${__filename}.yaml-cache`, codeKey) : undefined;
+  const yaml = cache?.yaml ?? renderYaml;
+  if (CLI_OUTDIR) writeManifests(manifests, CLI_OUTDIR, { yaml });
+  // Files that did not change are linked from the current dist/, not written again.
+  publish(DIST, (dir) => writeManifests(manifests, dir, { yaml, previous: DIST }));
+  cache?.save();
   for (const warning of config.warnings) console.error(`warning: ${warning}`);
 } catch (err) {
   // A bad configuration or an unwritable dist/ is the user's to fix: print what to do, not a stack trace.

@@ -1,11 +1,13 @@
 // The fast loop, measured in one run on this machine against the time to load cdk8s-plus-28:
-//   - `npm run synth`, end to end as a user types it (median of interleaved runs), and the part of
-//     it that any npm script costs (npm start-up and an empty node process);
+//   - `npm run synth`, end to end as a user types it (median of interleaved runs): run again on an
+//     unchanged configuration, and after an edit of it (the time zone, which changes the
+//     workloads), since synth reuses the YAML of unchanged objects; and the part of it that any
+//     npm script costs (npm start-up and an empty node process);
 //   - `npm test`, the whole suite;
 //   - `.ci/run` without its `npm ci` (with --ci; it takes about a minute).
 // Usage: npm run bench [-- --runs=N] [-- --ci]. Prints each time, its ratio and its target.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,14 +31,32 @@ for (const entry of ['main.ts', 'src', 'imports', 'scripts', 'build', 'node_modu
 for (const entry of ['package.json', 'config']) cpSync(join(ROOT, entry), join(scratch, entry), { recursive: true });
 const env = { PATH: process.env.PATH, HOME: process.env.HOME };
 
+/** Switches the scratch configuration to the other of two time zones: an edit before each run. */
+const exampleFile = join(scratch, 'config', 'example.yaml');
+const example = readFileSync(exampleFile, 'utf8');
+if (!/^timezone: UTC$/m.test(example)) throw new Error(`${exampleFile} no longer sets timezone: UTC`);
+let zone = 'UTC';
+const editConfig = () => {
+  zone = zone === 'UTC' ? 'Europe/Berlin' : 'UTC';
+  writeFileSync(exampleFile, example.replace(/^timezone: UTC$/m, `timezone: ${zone}`));
+};
+
 const commands = {
   'npm run synth': { command: 'npm', args: ['run', '--silent', 'synth'], cwd: scratch, env },
+  'npm run synth, after an edit': {
+    command: 'npm',
+    args: ['run', '--silent', 'synth'],
+    cwd: scratch,
+    env,
+    before: editConfig,
+  },
   "require('cdk8s-plus-28')": { command: process.execPath, args: ['-e', "require('cdk8s-plus-28')"], cwd: ROOT, env },
   // What any npm script costs before it does anything: npm's start-up plus an empty node process.
   'npm run (empty node)': { command: 'npm', args: ['run', '--silent', 'bench:floor'], cwd: scratch, env },
 };
 
-function seconds({ command, args, cwd, env: environment }) {
+function seconds({ command, args, cwd, env: environment, before }) {
+  before?.();
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, { cwd, env: environment, stdio: ['ignore', 'ignore', 'pipe'] });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
@@ -63,6 +83,7 @@ try {
     for (const [name, command] of Object.entries(commands)) samples[name].push(seconds(command));
   }
   const synth = median(samples['npm run synth']);
+  const edited = median(samples['npm run synth, after an edit']);
   const library = median(samples["require('cdk8s-plus-28')"]);
   const floor = median(samples['npm run (empty node)']);
   const test = seconds({ command: 'npm', args: ['test', '--silent'], cwd: ROOT, env });
@@ -71,6 +92,9 @@ try {
   console.log(`require('cdk8s-plus-28') alone: ${(library * 1000).toFixed(0)} ms`);
   console.log(
     `npm run synth:                  ${(synth * 1000).toFixed(0)} ms, ${verdict(synth / library, TARGETS.synth)}`,
+  );
+  console.log(
+    `  after an edit of the config:  ${(edited * 1000).toFixed(0)} ms, ${verdict(edited / library, TARGETS.synth)}`,
   );
   const share = (seconds) => `${(seconds * 1000).toFixed(0)} ms (${(seconds / library).toFixed(2)}x)`;
   console.log(`  npm start-up and an empty node: ${share(floor)}; synth's own work: ${share(synth - floor)}`);

@@ -14,19 +14,27 @@ const APPS = { main: 'main.ts', 'immich-config': 'src/immich-config-cli.ts' };
 /** Every file a build reads: sources, generated classes, locked dependencies and this script. */
 function inputs(extra) {
   const files = ['main.ts', 'package-lock.json', 'scripts/build.cjs', ...extra].map((f) => join(ROOT, f));
-  for (const dir of ['src', 'imports']) {
-    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
+  // A walk by hand: readdirSync's `recursive` option costs about 1 ms more, on every synth.
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) files.push(path);
     }
-  }
+  };
+  walk(join(ROOT, 'src'));
+  walk(join(ROOT, 'imports'));
   return files;
 }
 
-/** True when `output` is missing or older than any input. */
-function stale(output, extra = []) {
-  const path = join(ROOT, output);
-  if (!existsSync(path)) return true;
-  const built = statSync(path).mtimeMs;
+/** True when any of `outputs` is missing or older than any input (read once for all of them). */
+function stale(outputs, extra = []) {
+  let built = Infinity;
+  for (const output of outputs) {
+    const stats = statSync(join(ROOT, output), { throwIfNoEntry: false });
+    if (!stats) return true;
+    built = Math.min(built, stats.mtimeMs);
+  }
   return inputs(extra).some((f) => statSync(f).mtimeMs > built);
 }
 
@@ -66,7 +74,7 @@ const oneYaml = {
 
 /** Bundles the app and the config CLI unless they are up to date. Returns whether it built. */
 async function buildApps() {
-  if (!Object.keys(APPS).some((name) => stale(`build/${name}.js`))) return false;
+  if (!stale(Object.keys(APPS).map((name) => `build/${name}.js`))) return false;
   const { build } = require('esbuild');
   await build({
     absWorkingDir: ROOT,
@@ -76,6 +84,9 @@ async function buildApps() {
     target: 'node20',
     outdir: 'build',
     plugins: [k8sOnly, oneYaml],
+    // Without comments and indentation the bundle is a third smaller, and plain ASCII (esbuild
+    // escapes every other character in code, not in comments), which run.cjs reads faster.
+    minifyWhitespace: true,
     logLevel: 'warning',
   });
   return true;
@@ -85,7 +96,7 @@ async function buildApps() {
 function buildLib() {
   // tsc rewrites only the files that changed, so a stamp marks the last complete build.
   const stamp = 'lib/.built';
-  if (!stale(stamp, ['tsconfig.lib.json', 'tsconfig.imports.json'])) return false;
+  if (!stale([stamp], ['tsconfig.lib.json', 'tsconfig.imports.json'])) return false;
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   // Loaded here: child_process costs every synth, which never builds lib/, about 3 ms to load.
   const { spawnSync } = require('node:child_process');

@@ -1,6 +1,7 @@
 // Runs one of the app's bundles in this process, rebuilding it first only when a source changed:
 // `node scripts/run.cjs main` is `npm run synth`, `node scripts/run.cjs immich-config` the config CLI.
 // CommonJS on purpose: Node starts it about 6 ms faster than an ES module, on every synth.
+const { isAscii } = require('node:buffer');
 const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
@@ -15,7 +16,9 @@ const { APPS, ROOT, buildApps } = require('./build.cjs');
  * V8 also rejects it for another engine, and then a new one is written.
  */
 function runBundle(file) {
-  const source = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  // ASCII decodes the same either way; as Latin-1, 4 ms faster than UTF-8.
+  const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.utf8Slice();
   const { size, mtimeMs, ino } = statSync(file);
   const key = Buffer.from(`${size}:${mtimeMs}:${ino}\n`);
   const cacheFile = `${file}.v8cache`;

@@ -2,7 +2,10 @@ import {
   accessSync,
   constants,
   existsSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -10,9 +13,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type Chart, Yaml } from 'cdk8s';
+import type { Chart } from 'cdk8s';
 import { renderArchitecture } from './architecture';
 import type { ImmichCharts } from './chart';
+import { type RenderYaml, renderYaml } from './lib/yaml-cache';
 
 /** Folder of the Argo CD Application below the output, outside the app's own (flat) folder. */
 export const ARGOCD_FOLDER = 'argocd';
@@ -70,21 +74,51 @@ export function renderCharts(charts: ImmichCharts): Manifest[] {
 /** The architecture document synth writes beside the manifests it describes. */
 export const ARCHITECTURE_FILE = 'ARCHITECTURE.md';
 
+/** How {@link writeManifests} renders and writes. */
+export interface WriteOptions {
+  /**
+   * Renders each object.
+   * @default cdk8s's YAML (main.ts passes a cache of the last run's text)
+   */
+  readonly yaml?: RenderYaml;
+  /**
+   * The previous output: a file that holds exactly the text to write is hard-linked from it
+   * rather than written again (a link costs a tenth of a write), keeping its modification time.
+   * @default none: every file is written
+   */
+  readonly previous?: string;
+}
+
 /** Writes manifests, and the architecture document built from them, into a fresh directory. */
-export function writeManifests(manifests: readonly Manifest[], dir: string): void {
+export function writeManifests(manifests: readonly Manifest[], dir: string, options: WriteOptions = {}): void {
+  const { yaml = renderYaml, previous } = options;
   // Rendered first: a failure here is no write error.
   const architecture = renderArchitecture(manifests.map((m) => m.object));
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    const write = (file: string, text: string) => writeText(join(dir, file), text, previous && join(previous, file));
     for (const { file, object } of manifests) {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
-      writeFileSync(join(dir, file), Yaml.stringify(object));
+      write(file, yaml(object));
     }
-    writeFileSync(join(dir, ARCHITECTURE_FILE), architecture);
+    write(ARCHITECTURE_FILE, architecture);
   } catch (err) {
     throw new OutputError(`cannot write ${dir}/: ${(err as Error).message}`);
   }
+}
+
+/** Writes `text` to `path`, or links `previous` there when it is a plain file holding that very text. */
+function writeText(path: string, text: string, previous: string | undefined): void {
+  try {
+    if (previous && lstatSync(previous).isFile() && readFileSync(previous, 'utf8') === text) {
+      linkSync(previous, path);
+      return;
+    }
+  } catch {
+    // No previous file, or a file system without hard links: write it.
+  }
+  writeFileSync(path, text);
 }
 
 /** Thrown when the output cannot be written; the previous output is left as it was. */

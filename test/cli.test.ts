@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,12 @@ test('npm run synth runs the same bundle through a code cache, and ignores a cac
   rmSync(join(work, 'dist'), { recursive: true });
   expect(run().status).toBe(0);
   expect(snapshotDir(join(work, 'dist'))).toEqual(snapshotDir(join(baseline.dir, 'dist')));
+});
+
+test('the bundles are plain ASCII, which run.cjs decodes on its fast path', () => {
+  for (const bundle of ['main.js', 'immich-config.js']) {
+    expect(isAscii(readFileSync(join(ROOT, 'build', bundle)))).toBe(true);
+  }
 });
 
 test('with no source changed since the last build, nothing is rebuilt', () => {
