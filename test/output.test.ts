@@ -71,6 +71,16 @@ describe('the YAML cache', () => {
     }
   });
 
+  test('never keeps a Secret, so that inline values stay out of build/', () => {
+    const cache = YamlCache.open(file(), 'code-1');
+    const secret = { apiVersion: 'v1', kind: 'Secret', stringData: { password: 'pw-123' } };
+    expect(cache.yaml(secret)).toBe(Yaml.stringify(secret));
+    cache.yaml({ kind: 'Namespace' });
+    cache.save();
+    expect(readFileSync(file(), 'utf8')).not.toContain('pw-123');
+    expect(readFileSync(file(), 'utf8')).toContain('Namespace');
+  });
+
   test('writes nothing when the run rendered exactly the cached objects', () => {
     const run = (kinds: string[]) => {
       const cache = YamlCache.open(file(), 'code-1');
@@ -78,8 +88,8 @@ describe('the YAML cache', () => {
       cache.save();
       return statSync(file()).ino; // save() writes a new file and renames it over the old one
     };
-    const first = run(['Namespace', 'Secret']);
-    expect(run(['Secret', 'Namespace'])).toBe(first);
+    const first = run(['Namespace', 'ConfigMap']);
+    expect(run(['ConfigMap', 'Namespace'])).toBe(first);
     expect(run(['Namespace'])).not.toBe(first);
   });
 

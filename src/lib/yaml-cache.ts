@@ -15,8 +15,8 @@ export const renderYaml: RenderYaml = (object) => Yaml.stringify(object);
  * The text is a function of the object and of the code that renders it. The cache file therefore
  * starts with the identity of that code (`codeKey`: the bundle's size, modification time and
  * inode, and the Node version), and a cache written by other code is ignored. An object is cached
- * only when its JSON tells it apart from every other value (see {@link exactJson}). The file keeps
- * the objects of the last run alone, so it never grows.
+ * only when its JSON tells it apart from every other value (see {@link exactJson}), and never when
+ * it is a Secret. The file keeps the objects of the last run alone, so it never grows.
  */
 export class YamlCache {
   /**
@@ -49,7 +49,8 @@ export class YamlCache {
 
   /** The YAML text of `object`: the cached one when the same object was rendered last time. */
   readonly yaml: RenderYaml = (object) => {
-    const json = exactJson(object);
+    // A Secret (written only in inline mode) is never cached: its values stay out of build/.
+    const json = (object as { kind?: unknown }).kind === 'Secret' ? undefined : exactJson(object);
     if (json === undefined) return this.render(object);
     const text = this.used.get(json) ?? this.previous.get(json) ?? this.render(object);
     this.used.set(json, text);
