@@ -1,28 +1,28 @@
 /**
- * Jest's own runtime, with one change: each worker keeps the V8 code cache of every module it
- * compiles and hands it back when the next test file compiles the same source.
+ * Jest's own runtime, with one change: each worker compiles modules through a CodeCache
+ * (test/support/code-cache.cjs), so that a test file runs the modules an earlier file ran from
+ * V8's code cache, without compiling them again.
  *
- * Jest compiles every module again for each test file (cdk8s, the 2.7 MB of cdk8s-plus-28's
- * classes, the generated CRD classes, yaml, its own matchers), which was about a quarter of the
- * CPU of a small test file. A cache is used only for the file it was made from and only while
- * its source text is exactly the same; V8 also checks it against its own version and flags.
+ * That was about a quarter of the CPU of a small test file: Jest compiles cdk8s, the 2.7 MB of
+ * cdk8s-plus-28's classes, the generated CRD classes, yaml and its own matchers again for each.
  * Loading, isolation and module registries stay Jest's: every test file still gets fresh module
- * instances. Should Jest stop compiling through `vm.compileFunction`, this only stops helping.
+ * instances. Should Jest stop compiling through vm.compileFunction, this only stops helping. The
+ * scripts' text differs from the modules' by the function wrapper, so V8 coverage (which the
+ * suite does not use) would be off by it.
  */
 const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
+const { CodeCache } = require('./code-cache.cjs');
 
-/** By file name: the source compiled and the cache V8 made of it. */
-const caches = new Map();
-const compileFunction = vm.compileFunction;
+const cache = new CodeCache(vm.compileFunction);
+vm.compileFunction = (code, params, options) => cache.compile(code, params, options);
 
-vm.compileFunction = function compileWithCache(code, params, options = {}) {
-  const cached = caches.get(options.filename);
-  const cachedData = cached?.code === code ? cached.data : undefined;
-  const fn = compileFunction.call(this, code, params, { ...options, cachedData, produceCachedData: !cachedData });
-  if (cachedData && fn.cachedDataRejected) caches.delete(options.filename);
-  else if (!cachedData && fn.cachedDataProduced) caches.set(options.filename, { code, data: fn.cachedData });
-  return fn;
-};
+class CodeCacheRuntime extends Runtime {
+  /** After each test file: keep the caches of what it compiled, now that it has run. */
+  teardown() {
+    super.teardown();
+    cache.harvest();
+  }
+}
 
-module.exports = Runtime;
+module.exports = CodeCacheRuntime;
