@@ -110,6 +110,8 @@ describe('the YAML cache', () => {
   test('tells plain values apart by their JSON, key order included', () => {
     expect(exactJson({ a: 1, b: ['x', true, null, { c: 1.5 }] })).toBe('{"a":1,"b":["x",true,null,{"c":1.5}]}');
     expect(exactJson({ b: 1, a: 1 })).not.toBe(exactJson({ a: 1, b: 1 }));
+    // JSON would hold what toJSON() returns, not the object: rendered afresh, not trusted to JSON.
+    expect(exactJson({ a: { toJSON: () => 'x', b: 1 } })).toBeUndefined();
   });
 
   test('is keyed by the bundle file, and not used for TypeScript sources', () => {

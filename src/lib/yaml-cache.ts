@@ -86,8 +86,8 @@ export function bundleKey(file: string): string | undefined {
 /**
  * The JSON text of `object`, or undefined when it holds a value that JSON does not tell apart
  * from another one but YAML does: `undefined` (a missing key in JSON, `null` in cdk8s's YAML),
- * `-0`, `NaN` and the infinities, or an object other than a plain object or array (a `Date` turns
- * into the same JSON as its ISO string). For strings, finite numbers, booleans, null, arrays and
+ * `-0`, `NaN` and the infinities, an object other than a plain object or array (a `Date` turns
+ * into the same JSON as its ISO string), or one with a `toJSON()` method. For strings, finite numbers, booleans, null, arrays and
  * plain objects, equal JSON means equal values in the same key order, so the same YAML.
  */
 export function exactJson(object: object): string | undefined {
@@ -114,7 +114,10 @@ function isExact(value: unknown): boolean {
     case 'number':
       return Number.isFinite(value) && !Object.is(value, -0);
     case 'object': {
-      if (value === null || Array.isArray(value)) return true;
+      if (value === null) return true;
+      // JSON writes what toJSON() returns instead of the object itself.
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+      if (Array.isArray(value)) return true;
       const prototype: unknown = Object.getPrototypeOf(value);
       return prototype === Object.prototype || prototype === null;
     }
