@@ -108,10 +108,14 @@ export function writeManifests(manifests: readonly Manifest[], dir: string, opti
   }
 }
 
-/** Writes `text` to `path`, or links `previous` there when it is a plain file holding that very text. */
+/**
+ * Writes `text` to `path`, or links `previous` there when it is a plain file holding that very text
+ * and linked nowhere else: the new output shares a file only with the output it replaces.
+ */
 function writeText(path: string, text: string, previous: string | undefined): void {
   try {
-    if (previous && lstatSync(previous).isFile() && readFileSync(previous, 'utf8') === text) {
+    const stats = previous ? lstatSync(previous) : undefined;
+    if (previous && stats?.isFile() && stats.nlink === 1 && readFileSync(previous, 'utf8') === text) {
       linkSync(previous, path);
       return;
     }

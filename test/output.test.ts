@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Yaml } from 'cdk8s';
@@ -131,11 +131,13 @@ describe('writing over a previous output', () => {
 
   test('links the files that did not change from the previous output and writes the others', () => {
     write(MANIFESTS, 'old');
-    // A file edited by hand since, and one that is a link to somewhere else, are written afresh.
+    // A file edited by hand since, and one that is a symbolic link to somewhere else, are written afresh.
     writeFileSync(join(dir, 'old', '00-namespace-immich.yaml'), 'edited\n');
     rmSync(join(dir, 'old', '30-service-valkey.yaml'));
     symlinkSync(join(dir, 'elsewhere.yaml'), join(dir, 'old', '30-service-valkey.yaml'));
     writeFileSync(join(dir, 'elsewhere.yaml'), readFileSync(join(dir, 'old', '30-service-immich-server.yaml')));
+    // A file also linked from outside the output is not shared with the new output either.
+    linkSync(join(dir, 'old', '30-service-immich-machine-learning.yaml'), join(dir, 'outside.yaml'));
 
     const changed = synth({ timezone: 'Europe/Berlin' });
     write(changed, 'new', 'old');
@@ -154,6 +156,7 @@ describe('writing over a previous output', () => {
       '30-service-valkey.yaml',
       '40-deployment-immich-server.yaml',
       '40-deployment-immich-machine-learning.yaml',
+      '30-service-immich-machine-learning.yaml',
       'ARCHITECTURE.md',
     ];
     for (const file of written) {
