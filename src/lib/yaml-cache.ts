@@ -87,8 +87,9 @@ export function bundleKey(file: string): string | undefined {
  * The JSON text of `object`, or undefined when it holds a value that JSON does not tell apart
  * from another one but YAML does: `undefined` (a missing key in JSON, `null` in cdk8s's YAML),
  * `-0`, `NaN` and the infinities, an object other than a plain object or array (a `Date` turns
- * into the same JSON as its ISO string), or one with a `toJSON()` method. For strings, finite numbers, booleans, null, arrays and
- * plain objects, equal JSON means equal values in the same key order, so the same YAML.
+ * into the same JSON as its ISO string), or one with a `toJSON()` method. For strings, finite
+ * numbers, booleans, null, arrays and plain objects, equal JSON means equal values in the same key
+ * order, so the same YAML.
  */
 export function exactJson(object: object): string | undefined {
   let exact = true;
