@@ -204,11 +204,11 @@ export function ipFamily(address: string): 0 | 4 | 6 {
 /**
  * Canonical zone names, spelled as in the tz database. Listing them is cheap, while a first
  * DateTimeFormat loads ICU's formatting data (tens of milliseconds of every synth); that slower
- * check is left for aliases such as "UTC", misspellings and invalid names.
+ * check is left for aliases such as "Etc/UTC" or "Asia/Kolkata", misspellings and invalid names.
  */
 let canonicalZones: ReadonlySet<string> | undefined;
 function isCanonicalZone(value: string): boolean {
-  // ICU lists UTC as Etc/UTC; the tz database has both names.
+  // ICU's list names no UTC zone at all; UTC is the example's zone, so it stays on the fast path.
   canonicalZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
   return canonicalZones.has(value);
 }
