@@ -23,6 +23,7 @@ import { commonLabels } from './lib/labels';
 import { deviceGpu } from './lib/gpu';
 import { httpUrl, urlPort } from './lib/pod';
 import { PSS_ENFORCE_LABEL } from './lib/pss';
+import { rolloutFor } from './lib/workload';
 
 /** Kubernetes version whose Pod Security Standards the namespace enforces; pinned so upgrades never reject pods. */
 const PSS_VERSION = 'v1.28';
@@ -77,10 +78,12 @@ export class ImmichChart extends Chart {
       cache: ml.cache,
       resources: config.resources.machineLearning,
       timezone: config.timezone,
-      // A GPU per pod: replace them one by one rather than needing a spare GPU for a surge.
       scaling: {
         replicas: ml.replicas,
-        update: ml.replicas > 1 ? 'oneByOne' : 'recreate',
+        update: rolloutFor(ml.replicas, {
+          canCoexist: ml.cache === 'emptyDir' || storage.mlCache.accessModes.includes('ReadWriteMany'),
+          holdDevice: ml.backend !== 'cpu',
+        }),
         spread,
         priorityClassName: priority.machineLearning,
       },
@@ -146,8 +149,8 @@ export class ImmichChart extends Chart {
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
-    // Several pods on one volume need ReadWriteMany (the configuration check insists); then rollouts surge.
-    const update = storage.data.accessModes.includes('ReadWriteMany') ? 'surge' : 'recreate';
+    // Several pods on one volume need ReadWriteMany (the configuration check insists).
+    const canCoexist = storage.data.accessModes.includes('ReadWriteMany');
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -169,20 +172,31 @@ export class ImmichChart extends Chart {
     } as const;
     // The pod that runs the video jobs gets the transcoding GPU: the server, or the workers when split.
     const transcoding = transcodingDevice(config.transcoding);
+    const serverTranscodes = !split && transcoding !== undefined;
     const server = new ImmichServer(this, 'server', {
-      transcoding: split ? undefined : transcoding,
+      transcoding: serverTranscodes ? transcoding : undefined,
       ...immich,
       storage: storage.data,
       resources: config.resources.server,
       workers: split ? 'api' : 'all',
-      scaling: { replicas, update, spread, priorityClassName: priority.server },
+      scaling: {
+        replicas,
+        update: rolloutFor(replicas, { canCoexist, holdDevice: serverTranscodes }),
+        spread,
+        priorityClassName: priority.server,
+      },
     });
     const microservices = split
       ? new Microservices(this, 'microservices', {
           ...immich,
           resources: config.resources.microservices,
           transcoding,
-          scaling: { replicas: microservicesReplicas, update, spread, priorityClassName: priority.microservices },
+          scaling: {
+            replicas: microservicesReplicas,
+            update: rolloutFor(microservicesReplicas, { canCoexist, holdDevice: transcoding !== undefined }),
+            spread,
+            priorityClassName: priority.microservices,
+          },
         })
       : undefined;
     const volumeBackup =

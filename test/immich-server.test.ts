@@ -225,8 +225,8 @@ describe('immich-server', () => {
     expect(volume.emptyDir).toBeDefined();
   });
 
-  test('server resources default to 250m/512Mi requests and a 4Gi memory limit', () => {
-    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '4Gi' } });
+  test('server resources default to 250m/1Gi requests and a 4Gi memory limit', () => {
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '4Gi' } });
   });
 
   test('server resources follow resources.server', () => {

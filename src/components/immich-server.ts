@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { k8s } from 'cdk8s-plus-28';
+import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
 import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, IMMICH_ENV, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
@@ -13,6 +13,7 @@ import {
   resourceRequirements,
   scratchVolume,
   secretFiles,
+  SECRET_FILE_MODE,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import type { GpuPodParts } from '../lib/gpu';
@@ -85,8 +86,37 @@ export interface ImmichServerProps extends ImmichProcessProps {
   readonly transcoding?: TranscodingDevice;
 }
 
-/** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations. */
+/** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations (15 minutes). */
 const STARTUP_ATTEMPTS_PER_POD = 90;
+
+/** The startup probe of an Immich process: each pod that may start at once runs its migrations in turn. */
+export function immichStartupProbe(path: string, port: number, startingPods = 1): k8s.Probe {
+  return httpProbe(path, port, { periodSeconds: 10, failureThreshold: STARTUP_ATTEMPTS_PER_POD * startingPods });
+}
+
+/**
+ * Waits until a TCP connection to host:port (argv 1 and 2) succeeds, trying every 2 s. Through a
+ * Service that happens only once the database pod is ready: kube-proxy refuses connections to a
+ * Service without ready endpoints.
+ */
+const WAIT_FOR_TCP = `const net = require('node:net');
+const [host, port] = process.argv.slice(1);
+let tries = 0;
+function attempt() {
+  const socket = net.connect({ host, port: Number(port), timeout: 3000 });
+  socket.once('connect', () => { console.log('reached ' + host + ':' + port); process.exit(0); });
+  let failed = false;
+  const retry = () => {
+    if (failed) return;
+    failed = true;
+    socket.destroy();
+    if (tries++ % 15 === 0) console.log('waiting for ' + host + ':' + port);
+    setTimeout(attempt, 2000);
+  };
+  socket.once('timeout', retry);
+  socket.once('error', retry);
+}
+attempt();`;
 
 /**
  * The Immich server (API, web UI and, unless split off, background jobs) with its upload volume.
@@ -111,7 +141,6 @@ export class ImmichServer extends Construct {
       : [];
     componentService(this, 'service', identity, { name: 'http', port: PORTS.server }, this.metricsPorts);
 
-    const startup = STARTUP_ATTEMPTS_PER_POD * (props.startingPods ?? 1);
     componentDeployment(
       this,
       identity,
@@ -129,7 +158,7 @@ export class ImmichServer extends Construct {
         ],
         probes: {
           // Database migrations of a large library run before the API answers.
-          startupProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: startup }),
+          startupProbe: immichStartupProbe(HEALTH_PATHS.server, PORTS.server, props.startingPods),
           readinessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 3 }),
           livenessProbe: httpProbe(HEALTH_PATHS.server, PORTS.server, { periodSeconds: 10, failureThreshold: 5 }),
         },
@@ -158,6 +187,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
   const library = props.library;
   // The start script reads DB_URL_FILE, DB_PASSWORD_FILE and REDIS_PASSWORD_FILE.
   const files = secretFiles([...(props.database.files ?? []), ...(props.redis.files ?? [])]);
+  const image = `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`;
   return {
     stopped: props.stopped,
     uid: SERVER_UID,
@@ -165,10 +195,13 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
     spec: container.transcoding ? { ...container.transcoding.gpu.podSpec } : undefined,
     // Immich reads its config file only at start: a changed file must roll the pod.
     annotations: { 'checksum/immich-config': props.configChecksum },
+    // Immich exits when the database refuses it at start; on a first install that would crash-loop
+    // (and back off for minutes) while postgres still binds its volume and runs initdb.
+    initContainers: [waitForDatabase(image, props.database.endpoint)],
     containers: [
       {
         name: container.name,
-        image: `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`,
+        image,
         imagePullPolicy: 'IfNotPresent',
         ports: container.ports,
         env: [
@@ -206,10 +239,25 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
   };
 }
 
+/** An init container, from the server image itself, that waits until the database accepts connections. */
+function waitForDatabase(image: string, database: Endpoint): k8s.Container {
+  return {
+    name: 'wait-for-database',
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['node', '-e', WAIT_FOR_TCP, database.host, String(database.port)],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
+      limits: { memory: k8s.Quantity.fromString('128Mi') },
+    },
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+  };
+}
+
 /** The config file volume; only its one key is projected. */
 function configVolume(source: ConfigFileSource): k8s.Volume {
   const items = [{ key: IMMICH_CONFIG_KEY, path: IMMICH_CONFIG_KEY }];
   return source.kind === 'Secret'
-    ? { name: 'config', secret: { secretName: source.name, items } }
+    ? { name: 'config', secret: { secretName: source.name, items, defaultMode: SECRET_FILE_MODE } }
     : { name: 'config', configMap: { name: source.name, items } };
 }

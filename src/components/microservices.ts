@@ -4,7 +4,13 @@ import { HEALTH_PATHS, NAMES, PORTS } from '../constants';
 import { httpProbe } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { type Scaling, componentDeployment, componentIdentity, componentService } from '../lib/workload';
-import { type ImmichProcessProps, METRICS_PORTS, type TranscodingDevice, immichPod } from './immich-server';
+import {
+  type ImmichProcessProps,
+  METRICS_PORTS,
+  type TranscodingDevice,
+  immichPod,
+  immichStartupProbe,
+} from './immich-server';
 
 export interface MicroservicesProps extends ImmichProcessProps {
   readonly resources: Resources;
@@ -43,9 +49,12 @@ export class Microservices extends Construct {
         ],
         ports: [{ name: METRICS_PORTS.microservices.name, containerPort: METRICS_PORTS.microservices.port }],
         probes: {
-          startupProbe: httpProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, {
+          // The same start-up budget as the server: the workers run the migrations check too.
+          startupProbe: immichStartupProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, props.startingPods),
+          // A new worker counts as available in a rollout only once its event loop answers.
+          readinessProbe: httpProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, {
             periodSeconds: 10,
-            failureThreshold: 30,
+            failureThreshold: 3,
           }),
           livenessProbe: httpProbe(HEALTH_PATHS.metrics, PORTS.microservicesMetrics, {
             periodSeconds: 10,

@@ -81,7 +81,8 @@ export class Postgres extends Construct {
         template: podTemplate(identity, {
           uid: POSTGRES_UID,
           // Give postgres time for a clean shutdown checkpoint.
-          spec: { terminationGracePeriodSeconds: 60, priorityClassName: props.priorityClassName },
+          shutdownSeconds: 60,
+          spec: { priorityClassName: props.priorityClassName },
           containers: [
             {
               name: 'postgres',

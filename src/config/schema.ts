@@ -261,12 +261,22 @@ export const configSchema = strict({
     }),
   }),
   transcoding: transcodingSection,
+  /**
+   * Memory requests cover what each container was measured to use (cgroup working set, as the
+   * kubelet counts it, Immich v3.1.0 with no photos on a real cluster), so that a node under memory
+   * pressure does not evict Immich first. A growing library needs more: raise them from your own
+   * `kubectl top pod`.
+   */
   resources: section({
-    server: resources('250m', '512Mi', '4Gi'),
-    /** The background workers with `server.workers: split`. */
-    microservices: resources('250m', '512Mi', '4Gi'),
+    /** Combined: 549 MiB idle, 900 MiB at start-up (two Node processes and the migrations); split API pod: 606 MiB. */
+    server: resources('250m', '1Gi', '4Gi'),
+    /** The background workers with `server.workers: split`: 353 MiB idle, 606 MiB at peak. */
+    microservices: resources('250m', '768Mi', '4Gi'),
+    /** Not measured: a stand-in ran in its place; the models it loads decide its memory. */
     machineLearning: resources('250m', '2Gi', '8Gi'),
+    /** 10 MiB with an empty queue; the request leaves room for a backlog of jobs. */
     valkey: resources('50m', '64Mi', '512Mi'),
+    /** 83-110 MiB with an empty library; the request leaves room for the shared buffers to fill. */
     postgres: resources('250m', '512Mi', '2Gi'),
   }),
   backup: backupSection,

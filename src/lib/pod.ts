@@ -17,6 +17,12 @@ export interface SecretFile {
   readonly key: string;
 }
 
+/**
+ * Mode of every file that carries a secret: readable by the pod's group (its fsGroup), which the
+ * container runs in, and by no one else.
+ */
+export const SECRET_FILE_MODE = 0o440;
+
 /** Where secret files are mounted. */
 const SECRET_FILES_DIR = '/run/secrets/immich';
 
@@ -37,7 +43,7 @@ export function secretFiles(files: readonly SecretFile[]): {
     volume: {
       name,
       projected: {
-        defaultMode: 0o440,
+        defaultMode: SECRET_FILE_MODE,
         sources: files.map((f) => ({ secret: { name: f.secretName, items: [{ key: f.key, path: f.variable }] } })),
       },
     },

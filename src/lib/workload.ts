@@ -56,6 +56,8 @@ export interface PodProps {
   /** uid and gid the pod runs as; it also owns the pod's volumes (fsGroup). */
   readonly uid: number;
   readonly containers: k8s.Container[];
+  /** Containers that run to completion before the pod's containers start. @default none */
+  readonly initContainers?: k8s.Container[];
   readonly volumes: k8s.Volume[];
   /** Pod template annotations. @default none */
   readonly annotations?: Record<string, string>;
@@ -65,7 +67,27 @@ export interface PodProps {
   readonly stopped?: boolean;
   /** Groups the pod joins besides its own, e.g. the host's render group for a GPU. @default none */
   readonly supplementalGroups?: readonly number[];
+  /**
+   * Seconds the main process gets to shut down cleanly after SIGTERM, on top of the wait for
+   * endpoint removal; the pod's `terminationGracePeriodSeconds` is their sum.
+   * @default 25 (the kubelet's default grace of 30 s, less the wait)
+   */
+  readonly shutdownSeconds?: number;
 }
+
+/**
+ * Seconds every container waits in `preStop` before it gets SIGTERM, so that every node has
+ * removed the pod from its Services' endpoints before it stops listening. Measured on a real
+ * cluster: without a wait, most API pod stops during a rolling update refused a few requests sent
+ * through the Service; with 5 s, none did.
+ */
+export const PRE_STOP_WAIT_SECONDS = 5;
+
+/**
+ * The wait runs the image's own `sleep` (coreutils in every image here): the kubelet's native
+ * `preStop.sleep` action is not in the Kubernetes 1.28 API these manifests target (beta in 1.30).
+ */
+const PRE_STOP: k8s.Lifecycle = { preStop: { exec: { command: ['sleep', String(PRE_STOP_WAIT_SECONDS)] } } };
 
 /** A pod template with the settings every component shares. */
 export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.PodTemplateSpec {
@@ -81,8 +103,10 @@ export function podTemplate(identity: ComponentIdentity, props: PodProps): k8s.P
         ...podSecurityContext(props.uid, props.uid),
         ...(props.supplementalGroups ? { supplementalGroups: [...props.supplementalGroups] } : {}),
       },
+      terminationGracePeriodSeconds: PRE_STOP_WAIT_SECONDS + (props.shutdownSeconds ?? 25),
       ...props.spec,
-      containers: props.containers,
+      initContainers: props.initContainers,
+      containers: props.containers.map((container) => ({ ...container, lifecycle: PRE_STOP })),
       volumes: props.volumes,
     },
   };
@@ -103,6 +127,21 @@ export interface Scaling {
   readonly spread: 'ScheduleAnyway' | 'DoNotSchedule';
   /** @default none */
   readonly priorityClassName?: string;
+}
+
+/**
+ * How a workload's pods are replaced. Pods that cannot run beside each other (a ReadWriteOnce
+ * volume) are recreated. A pod that holds a device such as a GPU never surges: the node may have no
+ * spare device (one GPU, or the Intel plugin's one pod per device), so a surge pod would stay
+ * Pending and the rollout would hang on every config change and upgrade.
+ */
+export function rolloutFor(
+  replicas: number,
+  pods: { readonly canCoexist: boolean; readonly holdDevice: boolean },
+): Scaling['update'] {
+  if (!pods.canCoexist) return 'recreate';
+  if (pods.holdDevice) return replicas > 1 ? 'oneByOne' : 'recreate';
+  return 'surge';
 }
 
 /** One pod, replaced by stopping it first: the default of every component. */
