@@ -156,5 +156,12 @@ export const BACKUP_SECRET_KEYS = {
   secretAccessKey: 'ACCESS_SECRET_KEY',
 } as const;
 
+/**
+ * Traefik's Kubernetes CRD provider: the suffix `@kubernetescrd` of the router and service names it
+ * makes from IngressRoutes, which its metrics carry in their `service` label.
+ * @see https://doc.traefik.io/traefik/observability/metrics/overview/
+ */
+export const TRAEFIK_CRD_PROVIDER = 'kubernetescrd';
+
 /** Value of `app.kubernetes.io/part-of` and the default `instance`. */
 export const PART_OF = 'immich';
