@@ -210,6 +210,13 @@ export class ImmichChart extends Chart {
           })
         : undefined;
 
+    const ingress = new ImmichIngressRoute(this, 'ingress', {
+      host: config.host,
+      entryPoints: config.ingress.entryPoints,
+      tls: config.ingress.tls,
+      server: server.endpoint,
+    });
+
     if (config.monitoring.enabled) {
       new Monitoring(this, 'monitoring', {
         config: config.monitoring,
@@ -222,17 +229,11 @@ export class ImmichChart extends Chart {
             NAMES.machineLearning,
             ...(valkey ? [NAMES.valkey] : []),
           ],
+          ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
         },
       });
     }
-
-    new ImmichIngressRoute(this, 'ingress', {
-      host: config.host,
-      entryPoints: config.ingress.entryPoints,
-      tls: config.ingress.tls,
-      server: server.endpoint,
-    });
 
     if (config.networkPolicy.enabled) {
       new NetworkPolicies(this, 'network-policies', {

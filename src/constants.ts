@@ -72,6 +72,15 @@ export const PATHS = {
 /** File name of the Immich system config inside its Secret and mount. */
 export const IMMICH_CONFIG_KEY = 'immich-config.json';
 
+/**
+ * Key paths of the system config file that Immich v3.1.0 does not know yet, each with the release
+ * that added it (its release notes or `server/src/config.ts` at that tag). Every other key the
+ * manifests write is one of v3.1.0's `GET /api/system-config/defaults`
+ * (`test/fixtures/immich-v3.1.0/`); Immich only logs `Unknown keys found` for a key it does not
+ * know, so a misspelt key would be silently ignored.
+ */
+export const IMMICH_CONFIG_KEYS_AFTER_V3_1_0: readonly string[] = [];
+
 /** Keys of the database Secret, shared by the server and postgres; user and database name are not secret. */
 export const DB_SECRET_KEYS = {
   password: 'password',
@@ -155,6 +164,13 @@ export const BACKUP_SECRET_KEYS = {
   accessKeyId: 'ACCESS_KEY_ID',
   secretAccessKey: 'ACCESS_SECRET_KEY',
 } as const;
+
+/**
+ * Traefik's Kubernetes CRD provider: the suffix `@kubernetescrd` of the router and service names it
+ * makes from IngressRoutes, which its metrics carry in their `service` label.
+ * @see https://doc.traefik.io/traefik/observability/metrics/overview/
+ */
+export const TRAEFIK_CRD_PROVIDER = 'kubernetescrd';
 
 /** Value of `app.kubernetes.io/part-of` and the default `instance`. */
 export const PART_OF = 'immich';

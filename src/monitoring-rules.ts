@@ -1,9 +1,28 @@
 /**
- * Alerts and dashboard queries over the metrics Immich v3 exports. Immich names each job and queue
- * metric after it (`immich.jobs.<job>.failed`, `immich.queues.<queue>.active`); the Prometheus
- * exporter turns dots into underscores and adds `_total` to counters. v3 exports no queue depth.
+ * Alerts and dashboard queries. Immich v3 names each job and queue metric after it
+ * (`immich.jobs.<job>.failed`, `immich.queues.<queue>.active`); the Prometheus exporter turns dots
+ * into underscores and adds `_total` to counters. v3 exports no queue depth and no HTTP server
+ * metrics, so requests, errors and latency come from Traefik, which sees every request.
  * @see https://immich.app/docs/features/monitoring
  */
+
+/**
+ * The exporters the alerts and the dashboard read besides Immich, each with the metrics used from
+ * it; without one, the alerts and panels on its metrics stay empty.
+ */
+export const EXPORTERS = {
+  'kube-state-metrics': [
+    'kube_deployment_spec_replicas',
+    'kube_deployment_status_replicas_available',
+    'kube_pod_container_status_restarts_total',
+  ],
+  'kubelet volume stats': ['kubelet_volume_stats_used_bytes', 'kubelet_volume_stats_capacity_bytes'],
+  'kubelet cAdvisor': ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'],
+  'NVIDIA DCGM exporter': ['DCGM_FI_DEV_GPU_UTIL'],
+  Traefik: ['traefik_service_requests_total', 'traefik_service_request_duration_seconds_bucket'],
+  CloudNativePG: ['cnpg_pg_replication_lag'],
+  'Barman Cloud plugin': ['barman_cloud_cloudnative_pg_io_last_available_backup_timestamp'],
+} as const satisfies Record<string, readonly string[]>;
 
 /** One alert: an expression that holds for a while, and what to tell the operator. */
 export interface AlertRule {
@@ -20,26 +39,30 @@ export interface RuleScope {
   readonly namespace: string;
   /** Deployments and StatefulSets of the app. */
   readonly workloads: readonly string[];
+  /** The Traefik service routing to the server: the `service` label of Traefik's metrics. */
+  readonly ingressService: string;
   /** The CloudNativePG cluster, when there is one. */
   readonly cloudnativePg?: { readonly name: string; readonly backups: boolean };
 }
 
 /** PromQL selectors of the app's metrics. */
-export function selectors(namespace: string) {
-  const ns = `namespace="${namespace}"`;
+export function selectors(scope: RuleScope) {
+  const ns = `namespace="${scope.namespace}"`;
+  const service = `service="${scope.ingressService}"`;
   return {
     ns,
     jobsFailed: `{__name__=~"immich_jobs_.+_failed_total", ${ns}}`,
     jobsSucceeded: `{__name__=~"immich_jobs_.+_success_total", ${ns}}`,
     queuesActive: `{__name__=~"immich_queues_.+_active", ${ns}}`,
-    requests: `http_server_duration_count{${ns}}`,
-    requestBuckets: `http_server_duration_bucket{${ns}}`,
+    requests: `traefik_service_requests_total{${service}}`,
+    serverErrors: `traefik_service_requests_total{${service}, code=~"5.."}`,
+    requestBuckets: `traefik_service_request_duration_seconds_bucket{${service}}`,
   } as const;
 }
 
 /** Alerts an operator acts on, each with a summary, a description and a severity. */
 export function alertRules(scope: RuleScope): AlertRule[] {
-  const s = selectors(scope.namespace);
+  const s = selectors(scope);
   const workloads = scope.workloads.join('|');
   const rules: AlertRule[] = [
     {
@@ -79,6 +102,18 @@ export function alertRules(scope: RuleScope): AlertRule[] {
       summary: 'An Immich queue has been busy without a break for 6 hours',
       description:
         "{{ $labels.__name__ }} has had active jobs for 6 hours without ever emptying: the backlog keeps growing or a job hangs. Check the job page in the admin settings and the workers' resources.",
+    },
+    {
+      alert: 'ImmichServerErrors',
+      // Only with some traffic (6 requests a minute): a few failed requests of an idle server are no outage.
+      expr: `sum(rate(${s.serverErrors}[5m])) / sum(rate(${s.requests}[5m])) > 0.05 and sum(rate(${s.requests}[5m])) > 0.1`,
+      for: '10m',
+      severity: 'critical',
+      summary: 'Immich answers more than 5% of requests with a server error',
+      description:
+        '{{ $value | humanizePercentage }} of the requests Traefik sent to the Immich server got a 5xx response for 10 minutes (Traefik answers 502 or 503 itself when no server pod takes the request). Read `kubectl -n ' +
+        scope.namespace +
+        ' logs deployment/immich-server` and check its database and Redis.',
     },
     {
       alert: 'ImmichVolumeFillingUp',
@@ -125,19 +160,27 @@ export interface Panel {
   readonly targets: readonly { readonly expr: string; readonly legend: string }[];
 }
 
-/** The dashboard's panels; the Immich queries use the same metric names as the alerts. */
+/** The dashboard's panels; they use the same selectors as the alerts. */
 export function dashboardPanels(scope: RuleScope): Panel[] {
-  const s = selectors(scope.namespace);
+  const s = selectors(scope);
   const container = `${s.ns}, container!="", container!="POD"`;
   return [
     {
-      title: 'API requests per second',
+      title: 'Requests per second by status (Traefik)',
       unit: 'reqps',
-      targets: [{ expr: `sum by (http_route) (rate(${s.requests}[5m]))`, legend: '{{http_route}}' }],
+      targets: [{ expr: `sum by (code) (rate(${s.requests}[5m]))`, legend: '{{code}}' }],
     },
     {
-      title: 'API latency (p95)',
-      unit: 'ms',
+      title: 'Share of server errors (5xx, Traefik)',
+      unit: 'percentunit',
+      // Traefik has no 5xx series until the first one: count that as none rather than no data.
+      targets: [
+        { expr: `(sum(rate(${s.serverErrors}[5m])) or vector(0)) / sum(rate(${s.requests}[5m]))`, legend: '5xx' },
+      ],
+    },
+    {
+      title: 'Request latency, p95 (Traefik, uploads included)',
+      unit: 's',
       targets: [{ expr: `histogram_quantile(0.95, sum by (le) (rate(${s.requestBuckets}[5m])))`, legend: 'p95' }],
     },
     {

@@ -68,9 +68,24 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
     for (const value of values) expect(doc.includes(value)).toBe(false);
   });
 
+  test('names the namespace of every object outside the app namespace', () => {
+    const home = objects.find((o) => o.kind === 'Namespace').metadata.name;
+    const elsewhere = objects.filter((o) => o.kind !== 'Application' && (o.metadata.namespace ?? home) !== home);
+    for (const o of elsewhere)
+      expect(doc).toContain(`${o.kind} \`${o.metadata.name}\` (namespace \`${o.metadata.namespace}\`)`);
+  });
+
   test('is the same text every time', () => {
     expect(renderArchitecture(structuredClone(objects))).toBe(doc);
   });
+});
+
+test('some scenario has an object outside the app namespace, so that check runs', () => {
+  const outside = rendered.flatMap(({ objects }) => {
+    const home = objects.find((o) => o.kind === 'Namespace').metadata.name;
+    return objects.filter((o) => o.kind !== 'Application' && (o.metadata.namespace ?? home) !== home);
+  });
+  expect(outside.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('ConfigMap/immich-dashboard');
 });
 
 describe('the Mermaid parser', () => {

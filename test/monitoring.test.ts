@@ -1,8 +1,13 @@
-import { parser } from '@prometheus-io/lezer-promql';
-import { alertRules, dashboardPanels } from '../src/monitoring-rules';
-import { CNPG_BACKUP, SPLIT } from './support/modes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCharts } from '../src/chart';
+import { traefikServiceName } from '../src/components/ingress-route';
+import { EXPORTERS } from '../src/monitoring-rules';
+import { type Manifest, renderCharts } from '../src/output';
+import { CNPG_BACKUP, SCENARIOS, SPLIT, scenarioConfig } from './support/modes';
 import { allowed, type Peer } from './support/netpol';
-import { configError, EXAMPLE_YAML, envOf, findOne, mainContainer, synth } from './support/synth';
+import { type Selector, promqlErrors, selectorsOf, selectsName } from './support/promql';
+import { configError, EXAMPLE_YAML, ROOT, envOf, findOne, mainContainer, synth } from './support/synth';
 
 const MONITORING = { monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } } };
 const combined = synth(MONITORING);
@@ -11,28 +16,6 @@ const cnpg = {
   backup: { database: { enabled: false } },
 };
 const split = synth({ ...SPLIT, ...cnpg, ...MONITORING });
-
-/** Syntax errors of a PromQL expression, as Prometheus' own UI parser finds them. */
-function promqlErrors(expr: string): string[] {
-  const errors: string[] = [];
-  parser.parse(expr).iterate({
-    enter: (node) => {
-      if (node.type.isError) errors.push(`error at ${node.from}: ${expr.slice(node.from, node.from + 20)}`);
-    },
-  });
-  return errors;
-}
-
-/**
- * Immich metric names v3 exports (server telemetry service and repository): per-queue gauges and
- * counters, per-job counters, the user gauge, repository histograms; the exporter turns dots into
- * underscores and adds _total to counters.
- */
-const IMMICH_NAMES = [
-  /^immich_queues_\.\+_active$/,
-  /^immich_jobs_\.\+_(success|failed|skipped)_total$/,
-  /^immich_users_total$/,
-];
 
 describe('metrics', () => {
   test('the combined server exports all metrics on metrics-api and metrics-ms, on its Service too', () => {
@@ -99,6 +82,7 @@ describe('alerts', () => {
     'ImmichPodCrashLooping',
     'ImmichJobsFailing',
     'ImmichQueueNotDraining',
+    'ImmichServerErrors',
     'ImmichVolumeFillingUp',
     'ImmichDatabaseReplicationLag',
     'ImmichDatabaseBackupTooOld',
@@ -116,24 +100,6 @@ describe('alerts', () => {
 
   test('the parser check can fail', () => {
     expect(promqlErrors('sum(rate(x[5m])')).not.toEqual([]);
-  });
-
-  test('every Immich metric name used is one v3 exports', () => {
-    const scope = {
-      namespace: 'immich',
-      workloads: ['immich-server'],
-      cloudnativePg: { name: 'immich-pg', backups: true },
-    };
-    const exprs = [
-      ...alertRules(scope).map((r) => r.expr),
-      ...dashboardPanels(scope).flatMap((p) => p.targets.map((t) => t.expr)),
-    ];
-    const names = exprs.flatMap((e) =>
-      [...e.matchAll(/__name__=~"([^"]+)"|\b(immich_[a-z_.+]+)/g)].map((m) => m[1] ?? m[2]!),
-    );
-    expect(names.length).toBeGreaterThan(3);
-    for (const name of names)
-      expect({ name, known: IMMICH_NAMES.some((re) => re.test(name)) }).toEqual({ name, known: true });
   });
 
   test('without CloudNativePG there are no database alerts; the PVC alert fires above 85%', () => {
@@ -159,9 +125,25 @@ describe('the dashboard', () => {
     ).toEqual([]);
   });
 
-  test('has panels for requests, latency, jobs, queues, CPU, memory, GPU and volumes, each parsing', () => {
+  test('sits in the app namespace, or in monitoring.dashboard.namespace for a Grafana sidecar elsewhere', () => {
+    expect(configMap.metadata.namespace).toBe('immich');
+    const elsewhere = synth({ monitoring: { enabled: true, dashboard: { namespace: 'monitoring' } } });
+    expect(findOne(elsewhere, 'ConfigMap', 'immich-dashboard').metadata.namespace).toBe('monitoring');
+    // Only the dashboard moves: the monitors and rules stay beside what they watch.
+    expect(findOne(elsewhere, 'PrometheusRule', 'immich').metadata.namespace).toBe('immich');
+  });
+
+  test('fails on a dashboard namespace that is not a DNS label', () => {
+    expect(
+      configError(`${EXAMPLE_YAML}monitoring: { enabled: true, dashboard: { namespace: Monitoring_NS } }\n`),
+    ).toContain(
+      'monitoring.dashboard.namespace: must be a lower-case DNS label like "monitoring", got "Monitoring_NS"',
+    );
+  });
+
+  test('has panels for requests, server errors, latency, jobs, queues, CPU, memory, GPU and volumes, each parsing', () => {
     const titles = dashboard.panels.map((p: any) => p.title).join(' | ');
-    for (const topic of ['requests', 'latency', 'Jobs', 'queue', 'CPU', 'Memory', 'GPU', 'Volume'])
+    for (const topic of ['Requests', 'server errors', 'latency', 'Jobs', 'queue', 'CPU', 'Memory', 'GPU', 'Volume'])
       expect(titles).toContain(topic);
     for (const panel of dashboard.panels) {
       for (const target of panel.targets)
@@ -210,4 +192,141 @@ test('fails on monitoring labels that are not valid label keys and values', () =
   );
   expect(message).toContain('monitoring.labels.bad key!: must be a label key');
   expect(message).toContain('monitoring.labels.release: must be a label value');
+});
+
+/** Every sample name the real Immich v3.1.0 server exported: a histogram as its `_bucket`, `_sum` and `_count`. */
+const IMMICH_EXPORTED = ['metrics-8081.txt', 'metrics-8082.txt', 'metrics-8082-from-source.txt'].flatMap((file) =>
+  readFileSync(join(ROOT, 'test', 'fixtures', 'immich-v3.1.0', file), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      const [name, type] = line.split(' ') as [string, string];
+      return type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+    }),
+);
+
+/** Who exports what a selector reads: Immich (by the real server's lists) or a named exporter; undefined for nobody. */
+function sourceOf(selector: Selector): string | undefined {
+  if (IMMICH_EXPORTED.some((name) => selectsName(selector, name))) return 'Immich';
+  return Object.entries(EXPORTERS).find(([, names]) => names.some((name) => selectsName(selector, name)))?.[0];
+}
+
+/** The PromQL of the synthesized PrometheusRule and dashboard, each with where it comes from. */
+function queriesOf(manifests: readonly Manifest[]): { where: string; expr: string }[] {
+  const rules = findOne(manifests, 'PrometheusRule', 'immich').spec.groups.flatMap((g: any) => g.rules);
+  const dashboard = JSON.parse(findOne(manifests, 'ConfigMap', 'immich-dashboard').data['immich.json']);
+  return [
+    ...rules.map((r: any) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+    ...dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+  ];
+}
+
+/** Every gate scenario that turns monitoring on, and the example with it in another namespace. */
+const MONITORED: [string, Manifest[]][] = [
+  ...Object.entries(SCENARIOS)
+    .filter(([, scenario]) => (scenario.overrides.monitoring as { enabled?: boolean } | undefined)?.enabled)
+    .map(([name, scenario]): [string, Manifest[]] => [name, renderCharts(buildCharts(scenarioConfig(scenario)))]),
+  ['the example with monitoring in namespace photos', synth({ ...MONITORING, namespace: 'photos' })],
+];
+
+describe.each(MONITORED)('metric names: %s', (_name, manifests) => {
+  const queries = queriesOf(manifests);
+  const selectors = queries.flatMap(({ where, expr }) => selectorsOf(expr).map((selector) => ({ where, selector })));
+
+  test('every metric the alerts and the dashboard read is one Immich v3.1.0 exported or one of a named exporter', () => {
+    expect(selectors.length).toBeGreaterThan(15);
+    for (const { where, selector } of selectors) {
+      expect({ where, metric: selector.metric, source: sourceOf(selector) }).toEqual({
+        where,
+        metric: selector.metric,
+        source: expect.any(String),
+      });
+    }
+  });
+
+  test("requests, server errors and latency are Traefik's, for the service of the rendered IngressRoute", () => {
+    const route = findOne(manifests, 'IngressRoute', 'immich');
+    // Traefik names a route's service by the route only when it sends to one Kubernetes Service.
+    expect(route.spec.routes).toHaveLength(1);
+    expect(route.spec.routes[0].services).toHaveLength(1);
+    expect(route.spec.routes[0].services[0].kind ?? 'Service').toBe('Service');
+    const service = traefikServiceName(route.metadata.namespace!, route.metadata.name, route.spec.routes[0].match);
+    const traefik = selectors.filter(({ selector }) => selector.metric?.startsWith('traefik_'));
+    expect(new Set(traefik.map((t) => t.where)).size).toBeGreaterThanOrEqual(4);
+    for (const { where, selector } of traefik)
+      expect({ where, matchers: selector.matchers }).toEqual({
+        where,
+        matchers: expect.arrayContaining([{ label: 'service', op: '=', value: service }]),
+      });
+  });
+});
+
+describe('metric sources', () => {
+  const selectors = MONITORED.flatMap(([, manifests]) => queriesOf(manifests).flatMap((q) => selectorsOf(q.expr)));
+
+  test('the check fails for a metric Immich does not export and no named exporter provides', () => {
+    for (const expr of [
+      'rate(http_server_duration_count{namespace="immich"}[5m])',
+      'rate({__name__=~"immich_jobs_.+_faild_total"}[5m])',
+      'immich_queues_thumbnail_generation_waiting',
+    ])
+      expect(selectorsOf(expr).map(sourceOf)).toEqual([undefined]);
+    expect(selectorsOf('{__name__=~"immich_queues_.+_active"}').map(sourceOf)).toEqual(['Immich']);
+    expect(selectorsOf('sum(rate(traefik_service_requests_total[5m]))').map(sourceOf)).toEqual(['Traefik']);
+  });
+
+  test('every named exporter is read by some alert or panel', () => {
+    const used = new Set(selectors.map(sourceOf));
+    expect(Object.keys(EXPORTERS).filter((exporter) => !used.has(exporter))).toEqual([]);
+  });
+
+  test("the README's Monitoring section names every exporter", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Monitoring'),
+      readme.indexOf('\n## ', readme.indexOf('## Monitoring')),
+    );
+    expect(Object.keys(EXPORTERS).filter((exporter) => !section.includes(exporter))).toEqual([]);
+  });
+});
+
+describe('the Traefik service name', () => {
+  test("matches Traefik's own examples for an IngressRoute route with one Service", () => {
+    // pkg/provider/kubernetes/crd: kubernetes_test.go ("Simple Ingress Route") and naming_test.go.
+    expect(traefikServiceName('default', 'test.route', 'Host(`foo.com`)')).toBe(
+      'default-test-route-6f97418635c7e18853da@kubernetescrd',
+    );
+    expect(traefikServiceName('default', 'test-route', 'Host(`foo.com`) && PathPrefix(`/bar`)')).toBe(
+      'default-test-route-6b204d94623b3df4370c@kubernetescrd',
+    );
+  });
+
+  test('follows the namespace and the host', () => {
+    const serviceOf = (manifests: readonly Manifest[]) =>
+      queriesOf(manifests)
+        .flatMap((q) => selectorsOf(q.expr))
+        .flatMap((s) => s.matchers.filter((m) => m.label === 'service').map((m) => m.value));
+    const [photos] = MONITORED.filter(([name]) => name.includes('namespace photos')).map(([, m]) => serviceOf(m));
+    expect(new Set(photos)).toEqual(new Set([expect.stringMatching(/^photos-immich-[0-9a-f]{20}@kubernetescrd$/)]));
+    const [ours, otherHost] = [combined, synth({ ...MONITORING, domain: 'example.org' })].map((m) => serviceOf(m)[0]);
+    expect(ours).toMatch(/^immich-immich-[0-9a-f]{20}@kubernetescrd$/);
+    expect(otherHost).not.toBe(ours);
+  });
+});
+
+describe('the server error alert', () => {
+  const rule = findOne(split, 'PrometheusRule', 'immich').spec.groups[0].rules.find(
+    (r: any) => r.alert === 'ImmichServerErrors',
+  );
+
+  test('fires on more than 5% 5xx responses for 10 minutes, only with some traffic', () => {
+    expect(rule.for).toBe('10m');
+    expect(selectorsOf(rule.expr).filter((s) => s.matchers.some((m) => m.label === 'code'))).toEqual([
+      expect.objectContaining({
+        metric: 'traefik_service_requests_total',
+        matchers: expect.arrayContaining([{ label: 'code', op: '=~', value: '5..' }]),
+      }),
+    ]);
+    expect(rule.expr).toMatch(/> 0\.05 and sum\(rate\(traefik_service_requests_total\{[^}]*\}\[5m\]\)\) > 0\.1$/);
+  });
 });

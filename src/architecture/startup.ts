@@ -70,7 +70,7 @@ export function startup(model: Model): string {
     String(wave),
     synced
       .filter((o) => waveOf(o) === wave)
-      .map((o) => `${o.kind} ${code(o.metadata.name)}`)
+      .map((o) => `${o.kind} ${code(o.metadata.name)}${elsewhere(model, o)}`)
       .join(', '),
   ]);
   const application = model.objects.find((o) => o.kind === 'Application');
@@ -148,4 +148,10 @@ function healthText(w: Workload): string {
       return probes.length > 0 ? `readiness ${probes.join(', ')}` : 'its containers run (no readiness probe)';
     }
   }
+}
+
+/** ` (namespace x)` for an object outside the app's namespace, such as a dashboard beside Grafana. */
+function elsewhere(model: Model, object: KubeObject): string {
+  const namespace = object.metadata.namespace;
+  return namespace && namespace !== model.namespace ? ` (namespace ${code(namespace)})` : '';
 }

@@ -77,7 +77,12 @@ export class Monitoring extends Construct {
 
     if (config.dashboard.enabled) {
       const dashboard = new k8s.KubeConfigMap(this, 'dashboard', {
-        metadata: { name: `${name}-dashboard`, labels: { ...config.dashboard.labels } },
+        metadata: {
+          name: `${name}-dashboard`,
+          // Where the Grafana sidecar looks; the chart's namespace otherwise.
+          namespace: config.dashboard.namespace,
+          labels: { ...config.dashboard.labels },
+        },
         data: { 'immich.json': grafanaDashboard(props.scope) },
       });
       syncPolicy(dashboard, { wave: SYNC_WAVES.ingress });

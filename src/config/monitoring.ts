@@ -1,6 +1,6 @@
 /** The `monitoring` section: Prometheus Operator objects, alerts and a Grafana dashboard. */
 import * as v from 'valibot';
-import { bool, labelSelector, labels, section } from './primitives';
+import { bool, dnsLabel, labelSelector, labels, section } from './primitives';
 
 export const monitoringSection = section({
   /**
@@ -28,6 +28,11 @@ export const monitoringSection = section({
     enabled: v.optional(bool(), true),
     /** Labels the sidecar watches. @default { grafana_dashboard: "1" } */
     labels: v.optional(labelSelector('grafana_dashboard: "1"'), { grafana_dashboard: '1' }),
+    /**
+     * Namespace of the ConfigMap. The kube-prometheus-stack sidecar only reads its own namespace
+     * unless `sidecar.dashboards.searchNamespace` names others or `ALL`. @default the app's namespace
+     */
+    namespace: v.optional(dnsLabel('monitoring')),
   }),
 });
 

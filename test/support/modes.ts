@@ -158,7 +158,12 @@ export const SCENARIOS: Record<string, Scenario> = {
         transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
         database: cnpg({ backup: CNPG_BACKUP }),
         backup: { volumes: VOLUME_BACKUPS },
-        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+        // The dashboard beside Grafana, whose sidecar reads only its own namespace.
+        monitoring: {
+          enabled: true,
+          labels: { release: 'kube-prometheus-stack' },
+          dashboard: { namespace: 'monitoring' },
+        },
       },
       external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
     },
