@@ -31,6 +31,12 @@ export const ENV_OVERRIDES = {
   IMMICH_SECRETS_MODE: ['secrets', 'mode'],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * Variables that only fill their key when the file leaves it out. Shells and CI images set `TZ`
+ * for their own reasons; a file that names its time zone must give the same output everywhere.
+ */
+export const ENV_FALLBACKS: readonly (keyof typeof ENV_OVERRIDES)[] = ['TZ'];
+
 /** Where the shipped example configuration lives, relative to the project root. */
 export const DEFAULT_CONFIG_FILE = 'config/example.yaml';
 
@@ -62,7 +68,7 @@ export class ConfigError extends Error {
  * Parses and validates a configuration given as YAML text or as the object it describes, plus
  * environment overrides (secret values and the ENV_OVERRIDES; none unless passed, so a library
  * caller's process environment is never read by accident). Collects every problem into one
- * ConfigError.
+ * ConfigError. Prints nothing: the overrides applied come back as `notes`, for the caller to show.
  */
 export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}, source = 'config'): Config {
   const raw: unknown = typeof config === 'string' ? parseYaml(config, source) : config;
@@ -71,13 +77,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   }
 
   const input = structuredClone(raw) as Record<string, unknown>;
-  const fromEnv = new Map<string, string>();
-  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    setPath(input, path, value);
-    fromEnv.set(path.join('.'), name);
-  }
+  const { fromEnv, notes } = applyOverrides(input, env);
 
   const result = v.safeParse(configSchema, input, { abortPipeEarly: true });
   const problems: string[] = [];
@@ -150,8 +150,37 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
       },
     },
     ...(secretValues ? { secretValues } : {}),
+    notes,
     warnings: configWarnings(parsed),
   };
+}
+
+/**
+ * Sets the keys the environment overrides (a fallback only where the file leaves its key out).
+ * Returns which variable set each key, and one note per key whose value changed: the output then
+ * never depends on the shell without saying so. Secret values are no overrides and never noted.
+ */
+function applyOverrides(input: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  const fromEnv = new Map<string, string>();
+  const notes: string[] = [];
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const previous = getPath(input, path);
+    const fallback = ENV_FALLBACKS.includes(name as keyof typeof ENV_OVERRIDES);
+    if ((fallback && previous !== undefined) || previous === value) continue;
+    setPath(input, path, value);
+    const key = path.join('.');
+    fromEnv.set(key, name);
+    // Quoted unless plain, so that a value with spaces or line breaks still makes one line.
+    const shown = /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
+    notes.push(
+      previous === undefined
+        ? `${name}=${shown} sets ${key} (the file leaves it out)`
+        : `${name}=${shown} overrides ${key} (the file says ${describe(previous)})`,
+    );
+  }
+  return { fromEnv, notes };
 }
 
 /** Entry points of the Traefik Helm chart, which share Traefik's default 60 s read timeout. */
@@ -269,6 +298,15 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function getPath(root: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function setPath(root: Record<string, unknown>, path: readonly string[], value: string): void {
