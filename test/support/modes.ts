@@ -148,19 +148,20 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: {},
   },
-  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets': {
-    mode: 'external-secrets',
-    overrides: {
-      ...MODES['external-secrets'].overrides,
-      server: { workers: 'split', replicas: 2, microservicesReplicas: 2 },
-      storage: { data: { accessModes: ['ReadWriteMany'] } },
-      transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
-      database: cnpg({ backup: CNPG_BACKUP }),
-      backup: { volumes: VOLUME_BACKUPS },
-      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets':
+    {
+      mode: 'external-secrets',
+      overrides: {
+        ...MODES['external-secrets'].overrides,
+        server: { workers: 'split', replicas: 2, microservicesReplicas: 2 },
+        storage: { data: { accessModes: ['ReadWriteMany'] } },
+        transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
+        database: cnpg({ backup: CNPG_BACKUP }),
+        backup: { volumes: VOLUME_BACKUPS },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
     },
-    external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
-  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
