@@ -107,10 +107,10 @@ test('fails and leaves dist/ untouched when inline secrets lack their values', (
   expect(snapshotDir(join(work, 'dist'))).toEqual(before);
 });
 
-test('fails when IMMICH_K8S_CONFIG names a missing file', () => {
+test('fails when IMMICH_K8S_CONFIG names a missing file, showing the absolute path it tried', () => {
   const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'missing.yaml' });
   expect(status).toBe(1);
-  expect(stderr).toContain('IMMICH_K8S_CONFIG: cannot read "missing.yaml" (ENOENT)');
+  expect(stderr).toContain(`IMMICH_K8S_CONFIG: cannot read "missing.yaml" at ${join(work, 'missing.yaml')} (ENOENT)`);
 });
 
 test('inline mode beside Argo CD is refused unless allowed explicitly', () => {

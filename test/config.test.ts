@@ -185,8 +185,10 @@ describe('bad input', () => {
     expect(configError('domain: [example.com\n')).toMatch(/test\.yaml: malformed YAML: .* at line \d+, column \d+/);
   });
 
-  test('fails when a key is repeated', () => {
-    expect(configError('domain: a.com\ndomain: b.com\n')).toContain('Map keys must be unique');
+  test('fails when a key is repeated, naming it and both lines', () => {
+    expect(configError('domain: a.com\ndomain: b.com\n')).toContain(
+      'domain: set twice, at lines 1 and 2 of test.yaml; keep one',
+    );
   });
 
   test('fails when the file is not a mapping', () => {
@@ -199,9 +201,9 @@ describe('bad input', () => {
     );
   });
 
-  test('fails on an unknown nested key', () => {
+  test('fails on an unknown nested key, suggesting the key it is close to', () => {
     expect(configError(`${MINIMAL}storage: { data: { sise: 1Gi } }\n`)).toContain(
-      'storage.data.sise: unknown key; allowed keys here: size, storageClass, accessModes, existingClaim, got "sise"',
+      'storage.data.sise: unknown key; did you mean "size"? allowed keys here: size, storageClass, accessModes, existingClaim, got "sise"',
     );
   });
 
