@@ -11,6 +11,7 @@ const CLI_OUTDIR = process.env.CDK8S_OUTDIR;
 try {
   recover(DIST);
   const config = loadConfig();
+  for (const note of config.notes) console.error(`note: ${note}`);
   const manifests = renderCharts(buildCharts(config));
   // Run as the bundle (scripts/run.cjs), the YAML of objects unchanged since the last run is reused.
   const codeKey = bundleKey(__filename);

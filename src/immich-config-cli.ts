@@ -9,6 +9,10 @@ import { renderImmichConfig } from './immich-config';
 try {
   // The file is the same in every secrets mode; reading it as `existing` asks for no other secret.
   const config = loadConfig({ ...process.env, IMMICH_SECRETS_MODE: 'existing' });
+  // The mode above is this command's own choice, not the user's environment.
+  for (const note of config.notes.filter((n) => !n.startsWith('IMMICH_SECRETS_MODE='))) {
+    console.error(`note: ${note}`);
+  }
   const clientSecret = process.env.IMMICH_OAUTH_CLIENT_SECRET;
   if (config.oauth.enabled && !clientSecret) {
     throw new ConfigError('environment', [

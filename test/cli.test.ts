@@ -51,6 +51,32 @@ test('synth succeeds and prints a warning when the shared entry point keeps its 
   expect(raised.stderr).toMatch(/^warning: domain: "example\.com" is the example's placeholder; set your own$/m);
 });
 
+describe('the environment of the shell', () => {
+  const serverTz = () =>
+    /name: TZ\n\s+value: (\S+)/.exec(readFileSync(join(work, 'dist', '40-deployment-immich-server.yaml'), 'utf8'))?.[1];
+  const notes = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('note:'));
+
+  test('synth of the example prints no note', () => {
+    expect(notes(baseline.stderr)).toEqual([]);
+  });
+
+  test('TZ leaves a file that sets timezone alone, and an override is noted on stderr with exit code 0', () => {
+    const { status, stderr } = runSynth(work, { TZ: 'America/New_York', IMMICH_VERSION: 'v3.2.0' });
+    expect(status).toBe(0);
+    expect(notes(stderr)).toEqual(['note: IMMICH_VERSION=v3.2.0 sets immich.version (the file leaves it out)']);
+    expect(serverTz()).toBe('UTC');
+  });
+
+  test('TZ fills a timezone the file leaves out, and says so on stderr', () => {
+    const example = readFileSync(join(work, 'config', 'example.yaml'), 'utf8');
+    writeFileSync(join(work, 'no-tz.yaml'), example.replace(/^timezone: .*\n/m, ''));
+    const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'no-tz.yaml', TZ: 'America/New_York' });
+    expect(status).toBe(0);
+    expect(notes(stderr)).toEqual(['note: TZ=America/New_York sets timezone (the file leaves it out)']);
+    expect(serverTz()).toBe('America/New_York');
+  });
+});
+
 test('synth output matches the committed dist/', () => {
   expect(snapshotDir(join(baseline.dir, 'dist'))).toEqual(snapshotDir(join(ROOT, 'dist')));
 });
@@ -81,10 +107,10 @@ test('fails and leaves dist/ untouched when inline secrets lack their values', (
   expect(snapshotDir(join(work, 'dist'))).toEqual(before);
 });
 
-test('fails when IMMICH_K8S_CONFIG names a missing file', () => {
+test('fails when IMMICH_K8S_CONFIG names a missing file, showing the absolute path it tried', () => {
   const { status, stderr } = runSynth(work, { IMMICH_K8S_CONFIG: 'missing.yaml' });
   expect(status).toBe(1);
-  expect(stderr).toContain('IMMICH_K8S_CONFIG: cannot read "missing.yaml" (ENOENT)');
+  expect(stderr).toContain(`IMMICH_K8S_CONFIG: cannot read "missing.yaml" at ${join(work, 'missing.yaml')} (ENOENT)`);
 });
 
 test('inline mode beside Argo CD is refused unless allowed explicitly', () => {
@@ -222,6 +248,20 @@ describe('npm run immich-config', () => {
     const { status, stdout } = render({ IMMICH_K8S_CONFIG: 'inline.yaml', IMMICH_OAUTH_CLIENT_SECRET: 'x' });
     expect(status).toBe(0);
     expect(JSON.parse(stdout).oauth.clientSecret).toBe('x');
+  });
+
+  test('notes an override on stderr, but not the secrets mode it reads the file in', () => {
+    writeFileSync(
+      join(work, 'inline.yaml'),
+      'domain: photos.home.arpa\noauth: { clientId: mine }\nsecrets: { mode: inline }\n',
+    );
+    const env = { IMMICH_K8S_CONFIG: 'inline.yaml', IMMICH_OAUTH_CLIENT_ID: 'other', IMMICH_OAUTH_CLIENT_SECRET: 'x' };
+    const { status, stdout, stderr } = render(env);
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).oauth.clientId).toBe('other');
+    expect(stderr.split('\n').filter((line) => line.startsWith('note:'))).toEqual([
+      'note: IMMICH_OAUTH_CLIENT_ID=other overrides oauth.clientId (the file says "mine")',
+    ]);
   });
 
   test('fails with exit code 1 and prints no file without the client secret', () => {

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { DEFAULT_IMMICH_VERSION } from '../src/constants';
 import { ipFamily } from '../src/config/primitives';
-import { parseConfig } from '../src/config';
+import { ENV_FALLBACKS, ENV_OVERRIDES, parseConfig } from '../src/config';
 import { EXAMPLE_YAML, config, configError } from './support/synth';
 
 const MINIMAL = 'domain: example.com\noauth: { clientId: immich }\n';
@@ -46,7 +46,6 @@ describe('environment overrides', () => {
       {
         BASE_DOMAIN: 'photos.test',
         IMMICH_VERSION: 'v3.1.0',
-        TZ: 'Europe/Berlin',
         IMMICH_DB_USERNAME: 'immich',
         IMMICH_DB_DATABASE_NAME: 'photos',
         IMMICH_OAUTH_CLIENT_ID: 'from-env',
@@ -55,7 +54,6 @@ describe('environment overrides', () => {
     expect(c.domain).toBe('photos.test');
     expect(c.host).toBe('immich.photos.test');
     expect(c.immich.version).toBe('v3.1.0');
-    expect(c.timezone).toBe('Europe/Berlin');
     expect(c.database.username).toBe('immich');
     expect(c.database.name).toBe('photos');
     expect(c.oauth.clientId).toBe('from-env');
@@ -89,13 +87,108 @@ describe('environment overrides', () => {
   });
 });
 
+describe('environment overrides are never silent', () => {
+  /** A file that sets every key a variable overrides. */
+  const FULL = [
+    'domain: example.com',
+    'timezone: Europe/Berlin',
+    'immich: { version: v3.3.1, logLevel: log }',
+    'database: { engine: bundled, username: postgres, name: immich }',
+    'oauth: { clientId: immich }',
+    'secrets: { mode: existing }',
+    '',
+  ].join('\n');
+  const SECRETS = { IMMICH_DB_PASSWORD: 'pw-never-shown', IMMICH_OAUTH_CLIENT_SECRET: 'cs-never-shown' };
+  /** Each overriding variable, a valid value other than the file's, and the one note it gives. */
+  const OVERRIDES: [keyof typeof ENV_OVERRIDES, string, string][] = [
+    ['BASE_DOMAIN', 'photos.home.arpa', 'BASE_DOMAIN=photos.home.arpa overrides domain (the file says "example.com")'],
+    ['IMMICH_VERSION', 'v3.2.0', 'IMMICH_VERSION=v3.2.0 overrides immich.version (the file says "v3.3.1")'],
+    ['IMMICH_LOG_LEVEL', 'debug', 'IMMICH_LOG_LEVEL=debug overrides immich.logLevel (the file says "log")'],
+    [
+      'IMMICH_DB_ENGINE',
+      'cloudnative-pg',
+      'IMMICH_DB_ENGINE=cloudnative-pg overrides database.engine (the file says "bundled")',
+    ],
+    [
+      'IMMICH_DB_USERNAME',
+      'immich',
+      'IMMICH_DB_USERNAME=immich overrides database.username (the file says "postgres")',
+    ],
+    [
+      'IMMICH_DB_DATABASE_NAME',
+      'photos',
+      'IMMICH_DB_DATABASE_NAME=photos overrides database.name (the file says "immich")',
+    ],
+    [
+      'IMMICH_OAUTH_CLIENT_ID',
+      'from-env',
+      'IMMICH_OAUTH_CLIENT_ID=from-env overrides oauth.clientId (the file says "immich")',
+    ],
+    ['IMMICH_SECRETS_MODE', 'inline', 'IMMICH_SECRETS_MODE=inline overrides secrets.mode (the file says "existing")'],
+  ];
+  const valueAt = (root: unknown, path: readonly string[]) =>
+    path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
+
+  test('every overriding variable is covered here, and TZ is the only fallback', () => {
+    expect(ENV_FALLBACKS).toEqual(['TZ']);
+    expect(OVERRIDES.map(([name]) => name).sort()).toEqual(
+      Object.keys(ENV_OVERRIDES)
+        .filter((name) => name !== 'TZ')
+        .sort(),
+    );
+  });
+
+  test.each(OVERRIDES)('%s=%s overrides its key and gives one note naming the file value', (name, value, note) => {
+    const c = parseConfig(FULL, { [name]: value, ...SECRETS });
+    expect(valueAt(c, ENV_OVERRIDES[name])).toBe(value);
+    expect(c.notes).toEqual([note]);
+  });
+
+  test('a variable sets a key the file leaves out, and says so', () => {
+    const c = parseConfig(MINIMAL, { IMMICH_VERSION: 'v3.2.0' });
+    expect(c.immich.version).toBe('v3.2.0');
+    expect(c.notes).toEqual(['IMMICH_VERSION=v3.2.0 sets immich.version (the file leaves it out)']);
+  });
+
+  test('TZ beside a file that sets timezone changes nothing and notes nothing', () => {
+    const c = parseConfig(FULL, { TZ: 'America/New_York' });
+    expect(c.timezone).toBe('Europe/Berlin');
+    expect(c.notes).toEqual([]);
+  });
+
+  test('TZ fills a timezone the file leaves out, with one note', () => {
+    const c = parseConfig(MINIMAL, { TZ: 'America/New_York' });
+    expect(c.timezone).toBe('America/New_York');
+    expect(c.notes).toEqual(['TZ=America/New_York sets timezone (the file leaves it out)']);
+  });
+
+  test('a variable equal to the file value changes nothing and notes nothing', () => {
+    const env = { BASE_DOMAIN: 'example.com', IMMICH_OAUTH_CLIENT_ID: 'immich', TZ: 'Europe/Berlin' };
+    expect(parseConfig(FULL, env).notes).toEqual([]);
+  });
+
+  test('notes never show a secret value, whatever the environment holds', () => {
+    const env = Object.fromEntries(OVERRIDES.map(([name, value]) => [name, value]));
+    const c = parseConfig(FULL, { ...env, ...SECRETS, TZ: 'America/New_York' });
+    expect(c.notes).toHaveLength(OVERRIDES.length);
+    expect(c.notes.join('\n')).not.toMatch(/never-shown/);
+  });
+
+  test('a value with a line break is quoted, so a note stays one line', () => {
+    const c = parseConfig(MINIMAL, { IMMICH_OAUTH_CLIENT_ID: 'my\nclient' });
+    expect(c.notes).toEqual(['IMMICH_OAUTH_CLIENT_ID="my\\nclient" overrides oauth.clientId (the file says "immich")']);
+  });
+});
+
 describe('bad input', () => {
   test('fails when the YAML is malformed, naming the line', () => {
     expect(configError('domain: [example.com\n')).toMatch(/test\.yaml: malformed YAML: .* at line \d+, column \d+/);
   });
 
-  test('fails when a key is repeated', () => {
-    expect(configError('domain: a.com\ndomain: b.com\n')).toContain('Map keys must be unique');
+  test('fails when a key is repeated, naming it and both lines', () => {
+    expect(configError('domain: a.com\ndomain: b.com\n')).toContain(
+      'domain: set twice, at lines 1 and 2 of test.yaml; keep one',
+    );
   });
 
   test('fails when the file is not a mapping', () => {
@@ -108,9 +201,9 @@ describe('bad input', () => {
     );
   });
 
-  test('fails on an unknown nested key', () => {
+  test('fails on an unknown nested key, suggesting the key it is close to', () => {
     expect(configError(`${MINIMAL}storage: { data: { sise: 1Gi } }\n`)).toContain(
-      'storage.data.sise: unknown key; allowed keys here: size, storageClass, accessModes, existingClaim, got "sise"',
+      'storage.data.sise: unknown key; did you mean "size"? allowed keys here: size, storageClass, accessModes, existingClaim, got "sise"',
     );
   });
 

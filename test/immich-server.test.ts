@@ -108,8 +108,10 @@ describe('immich-server', () => {
     expect(envOf(mainContainer(server({ timezone: 'Europe/Berlin' }))).TZ).toBe('Europe/Berlin');
   });
 
-  test('server TZ follows the TZ environment variable', () => {
-    expect(envOf(mainContainer(server({}, { TZ: 'America/New_York' }))).TZ).toBe('America/New_York');
+  test('server TZ follows the TZ environment variable only where the file leaves timezone out', () => {
+    const tz = { TZ: 'America/New_York' };
+    expect(envOf(mainContainer(server({ timezone: undefined }, tz))).TZ).toBe('America/New_York');
+    expect(envOf(mainContainer(server({}, tz))).TZ).toBe('UTC');
   });
 
   test('server reads the system config from /config/immich-config.json', () => {

@@ -1,8 +1,9 @@
 /** Loading: YAML, environment overrides, checks across keys and one error listing every problem. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import * as v from 'valibot';
-import { parseDocument } from 'yaml';
+import { LineCounter, type YAMLError, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import {
   type Config,
   type LibraryConfig,
@@ -16,7 +17,7 @@ import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
 import { scalingProblems } from './scaling';
 import { accelerationProblems } from './acceleration';
-import type { DeepPartial } from './primitives';
+import { type DeepPartial, schemaShapes, takeListsOutOfMappings } from './primitives';
 
 /** Environment variables of the reference deployment and the config key each one overrides. */
 export const ENV_OVERRIDES = {
@@ -31,20 +32,65 @@ export const ENV_OVERRIDES = {
   IMMICH_SECRETS_MODE: ['secrets', 'mode'],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * Variables that only fill their key when the file leaves it out. Shells and CI images set `TZ`
+ * for their own reasons; a file that names its time zone must give the same output everywhere.
+ */
+export const ENV_FALLBACKS: readonly (keyof typeof ENV_OVERRIDES)[] = ['TZ'];
+
 /** Where the shipped example configuration lives, relative to the project root. */
 export const DEFAULT_CONFIG_FILE = 'config/example.yaml';
 
 /** The object a YAML document describes; a malformed document is a ConfigError. */
 function parseYaml(yamlText: string, source: string): unknown {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      // Pretty errors start with "<what> at line L, column C:" followed by a source excerpt.
-      doc.errors.map((e) => `${source}: malformed YAML: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
-    );
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true, lineCounter });
+  if (doc.errors.length === 0) return doc.toJS() ?? {};
+  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+  // A tab in the indentation makes the parser misread what follows it too: one message says it all.
+  const tabLines = [...new Set(doc.errors.filter((e) => e.code === 'TAB_AS_INDENT').map((e) => lineOf(e.pos[0])))];
+  if (tabLines.length > 0) {
+    const lines = tabLines.length === 1 ? `line ${tabLines[0]}` : `lines ${tabLines.join(', ')}`;
+    throw new ConfigError(source, [`${source}: ${lines}: tabs are not allowed for indentation in YAML; use spaces`]);
   }
-  return doc.toJS() ?? {};
+  throw new ConfigError(
+    source,
+    doc.errors.map((e) =>
+      e.code === 'DUPLICATE_KEY'
+        ? duplicateKeyProblem(doc, e, lineOf, source)
+        : // Pretty errors start with "<what> at line L, column C:" followed by a source excerpt.
+          `${source}: malformed YAML: ${e.message.split('\n')[0]?.replace(/:$/, '')}`,
+    ),
+  );
+}
+
+/** Names a repeated key by its path and the lines of both. */
+function duplicateKeyProblem(
+  doc: ReturnType<typeof parseDocument>,
+  error: YAMLError,
+  lineOf: (offset: number) => number,
+  source: string,
+): string {
+  const line = lineOf(error.pos[0]);
+  let problem = `${source}: malformed YAML: a key is set twice, at line ${line}; keep one`;
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.range?.[0] !== error.pos[0]) return undefined;
+      const keys: string[] = [];
+      for (const [i, node] of ancestors.entries()) {
+        if (isPair(node)) keys.push(String(isScalar(node.key) ? node.key.value : node.key));
+        if (isSeq(node)) keys.push(String(node.items.indexOf(ancestors[i + 1])));
+      }
+      const name = pair.key.value;
+      const map = ancestors.at(-1);
+      const first = isMap(map) ? map.items.find((p) => isScalar(p.key) && p.key.value === name) : undefined;
+      const firstLine = isScalar(first?.key) && first.key.range ? lineOf(first.key.range[0]) : line;
+      const where = firstLine === line ? `on line ${line}` : `at lines ${firstLine} and ${line}`;
+      problem = `${[...keys, String(name)].join('.')}: set twice, ${where} of ${source}; keep one`;
+      return visit.BREAK;
+    },
+  });
+  return problem;
 }
 
 /** Thrown with every problem of a configuration, one per line. */
@@ -62,7 +108,7 @@ export class ConfigError extends Error {
  * Parses and validates a configuration given as YAML text or as the object it describes, plus
  * environment overrides (secret values and the ENV_OVERRIDES; none unless passed, so a library
  * caller's process environment is never read by accident). Collects every problem into one
- * ConfigError.
+ * ConfigError. Prints nothing: the overrides applied come back as `notes`, for the caller to show.
  */
 export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}, source = 'config'): Config {
   const raw: unknown = typeof config === 'string' ? parseYaml(config, source) : config;
@@ -71,13 +117,8 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   }
 
   const input = structuredClone(raw) as Record<string, unknown>;
-  const fromEnv = new Map<string, string>();
-  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    setPath(input, path, value);
-    fromEnv.set(path.join('.'), name);
-  }
+  const { fromEnv, notes } = applyOverrides(input, env);
+  const lists = takeListsOutOfMappings(configSchema, input);
 
   const result = v.safeParse(configSchema, input, { abortPipeEarly: true });
   const problems: string[] = [];
@@ -86,11 +127,20 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
     const key = keys.join('.') || '(root)';
     const envName = fromEnv.get(key);
     const label = envName ? `${envName} (${key})` : key;
-    const got =
-      issue.expected === 'never'
-        ? `"${keys.at(-1)}"`
-        : key.startsWith('secrets.sealedSecrets.')
-          ? redacted(issue.input)
+    if (issue.expected === 'never') {
+      const hint = didYouMean(keys);
+      problems.push(
+        `${label}: unknown key; ${hint ? `did you mean ${hint}? ` : ''}${issue.message}, got "${keys.at(-1)}"`,
+      );
+      continue;
+    }
+    const list = lists.get(key);
+    const got = list
+      ? `a list ${describe(list)}`
+      : key.startsWith('secrets.sealedSecrets.')
+        ? redacted(issue.input)
+        : issue.type === 'array' && isMapping(issue.input)
+          ? `a mapping ${describe(issue.input)}`
           : describe(issue.input);
     problems.push(`${label}: ${issue.message}, got ${got}`);
   }
@@ -150,8 +200,37 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
       },
     },
     ...(secretValues ? { secretValues } : {}),
+    notes,
     warnings: configWarnings(parsed),
   };
+}
+
+/**
+ * Sets the keys the environment overrides (a fallback only where the file leaves its key out).
+ * Returns which variable set each key, and one note per key whose value changed: the output then
+ * never depends on the shell without saying so. Secret values are no overrides and never noted.
+ */
+function applyOverrides(input: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  const fromEnv = new Map<string, string>();
+  const notes: string[] = [];
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const previous = getPath(input, path);
+    const fallback = ENV_FALLBACKS.includes(name as keyof typeof ENV_OVERRIDES);
+    if ((fallback && previous !== undefined) || previous === value) continue;
+    setPath(input, path, value);
+    const key = path.join('.');
+    fromEnv.set(key, name);
+    // Quoted unless plain, so that a value with spaces or line breaks still makes one line.
+    const shown = /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
+    notes.push(
+      previous === undefined
+        ? `${name}=${shown} sets ${key} (the file leaves it out)`
+        : `${name}=${shown} overrides ${key} (the file says ${describe(previous)})`,
+    );
+  }
+  return { fromEnv, notes };
 }
 
 /** Entry points of the Traefik Helm chart, which share Traefik's default 60 s read timeout. */
@@ -166,7 +245,7 @@ function configWarnings(parsed: Parsed): string[] {
       `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
     );
   }
-  // The shipped example's placeholders synthesize fine but point at nothing.
+  // Documentation domains synthesize fine but point at nothing.
   const placeholders: [string, string | undefined][] = [
     ['domain', parsed.domain],
     ['host', parsed.host],
@@ -174,12 +253,20 @@ function configWarnings(parsed: Parsed): string[] {
     ['argocd.repoURL', parsed.argocd.enabled ? parsed.argocd.repoURL : undefined],
   ];
   for (const [key, value] of placeholders) {
-    if (value && /(^|[./@])example\.(com|org|net)([/:]|$)/.test(value)) {
-      warnings.push(`${key}: "${value}" is the example's placeholder; set your own`);
-    }
+    if (!value || !/(^|[./@])example\.(com|org|net)([/:]|$)/.test(value)) continue;
+    const what =
+      value === EXAMPLE_PLACEHOLDERS[key] ? "the example's placeholder" : 'a documentation domain (RFC 2606)';
+    warnings.push(`${key}: "${value}" is ${what}; set your own`);
   }
   return warnings;
 }
+
+/** The shipped example's own placeholders, by key (config/example.yaml; a test holds them equal). */
+export const EXAMPLE_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  domain: 'example.com',
+  'library.server': 'nas.example.com',
+  'argocd.repoURL': 'https://git.example.com/home/immich-k8s.git',
+};
 
 /**
  * The strongest Pod Security Standard all pods meet. Only the photo library varies: a hostPath
@@ -253,11 +340,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    const tried = resolve(path);
     throw new ConfigError(file, [
-      `IMMICH_K8S_CONFIG: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
+      `IMMICH_K8S_CONFIG: cannot read "${file}"${tried === file ? '' : ` at ${tried}`} (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
     ]);
   }
   return parseConfig(text, env, file);
+}
+
+let shapes: ReturnType<typeof schemaShapes> | undefined;
+/** The shape of every key path of the schema, read on first use. */
+const schemaPaths = () => (shapes ??= schemaShapes(configSchema));
+
+/**
+ * Known keys close to an unknown one, quoted: the nearest key beside it, or keys of that name, or
+ * close to it, elsewhere in the schema (a `workers` at the top is `server.workers`). A key beside
+ * it wins when it is one edit away or no farther than any elsewhere.
+ */
+function didYouMean(keys: readonly string[]): string | undefined {
+  const paths = [...schemaPaths().values()].map(({ path }) => path).filter((path) => path.length > 0);
+  const key = keys.at(-1) ?? '';
+  // Two edits cover a swapped pair of letters; short keys allow fewer, so that suggestions stay plausible.
+  const limit = Math.min(3, Math.floor(key.length / 3));
+  const nearest = (candidates: readonly (readonly string[])[]) => {
+    const scored = candidates
+      .map((path) => ({ path, d: distance(key.toLowerCase(), (path.at(-1) ?? '').toLowerCase()) }))
+      .filter(({ d }) => d <= limit);
+    const d = Math.min(...scored.map((s) => s.d));
+    return { d, paths: scored.filter((s) => s.d === d).map((s) => s.path) };
+  };
+  const parent = keys.slice(0, -1);
+  const beside = nearest(
+    paths.filter(
+      (path) =>
+        path.length === keys.length && path.at(-1) !== key && parent.every((k, i) => path[i] === k || path[i] === '*'),
+    ),
+  );
+  // A path through a list or a map cannot be written as one key path, so it is not offered.
+  const elsewhere = nearest(paths.filter((path) => !path.includes('*') && path.join('.') !== keys.join('.')));
+  const [sibling] = beside.paths;
+  if (sibling && beside.d <= Math.max(1, elsewhere.d)) return `"${sibling.at(-1)}"`;
+  if (elsewhere.paths.length === 0 || elsewhere.paths.length > 3) return undefined;
+  return elsewhere.paths.map((path) => `"${path.join('.')}"`).join(' or ');
+}
+
+function isMapping(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Describes a possibly secret value without showing it. */
@@ -269,6 +397,15 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function getPath(root: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function setPath(root: Record<string, unknown>, path: readonly string[], value: string): void {

@@ -31,15 +31,95 @@ export const FLOATING_TAG = /^(release|latest|v\d+(\.\d+)?)$/;
 /** What parsed of a section so far: every key may be missing. */
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** An object that rejects unknown keys and lists the allowed ones. */
+/** An object that rejects unknown keys and lists the allowed ones (loading adds a suggestion). */
 export function strict<const E extends v.ObjectEntries>(entries: E) {
   const allowed = Object.keys(entries).join(', ');
   return v.strictObject(entries, (issue) => {
-    if (issue.expected === 'never') return `unknown key; allowed keys here: ${allowed}`;
+    if (issue.expected === 'never') return `allowed keys here: ${allowed}`;
     if (issue.input === undefined) return 'required';
     return `must be a mapping with keys ${allowed}`;
   });
 }
+
+/** What schemaShapes reads of a valibot schema. */
+interface SchemaNode {
+  readonly type: string;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+  readonly wrapped?: SchemaNode;
+  readonly options?: readonly SchemaNode[];
+  readonly item?: SchemaNode;
+  readonly value?: SchemaNode;
+}
+
+/** What a schema takes at a key path: a mapping of known keys, a map of any keys, a list or a scalar. */
+export type Shape = 'object' | 'record' | 'list' | 'scalar';
+
+/** The schemas a node stands for: through wrappers such as `optional`, and every option of a variant or union. */
+function concrete(node: SchemaNode): SchemaNode[] {
+  while (node.wrapped) node = node.wrapped;
+  return node.type === 'variant' || node.type === 'union' ? (node.options ?? []).flatMap(concrete) : [node];
+}
+
+function shapeOf(node: SchemaNode): Shape {
+  if (node.type.endsWith('object')) return 'object';
+  return node.type === 'record' ? 'record' : node.type === 'array' ? 'list' : 'scalar';
+}
+
+/** The schema of a key of an object, an item of a list or a value of a map. */
+function childOf(node: SchemaNode, key: string): SchemaNode | undefined {
+  if (node.type.endsWith('object')) return node.entries?.[key];
+  return node.type === 'array' ? node.item : node.type === 'record' ? node.value : undefined;
+}
+
+/**
+ * Every key path a schema accepts, with the shape of its value, read from the schema objects so
+ * that no list of keys is kept by hand: through optional sections, pipes (which keep their first
+ * schema's entries) and every option of a variant or union. `*` stands for any index of a list or
+ * key of a map; the root's path is empty. Paths are joined with ".", which no key of ours holds.
+ */
+export function schemaShapes(schema: v.GenericSchema): ReadonlyMap<string, { path: string[]; shape: Shape }> {
+  const found = new Map<string, { path: string[]; shape: Shape }>();
+  const walk = (node: SchemaNode, path: string[]): void => {
+    for (const each of concrete(node)) {
+      const shape = shapeOf(each);
+      const joined = path.join('.');
+      // Where options differ, a mapping or list is what matters: a scalar cannot hide another shape.
+      if ((found.get(joined)?.shape ?? 'scalar') === 'scalar') found.set(joined, { path, shape });
+      for (const [key, child] of Object.entries(each.entries ?? {})) walk(child, [...path, key]);
+      const below = shape === 'list' ? each.item : shape === 'record' ? each.value : undefined;
+      if (below) walk(below, [...path, '*']);
+    }
+  };
+  walk(schema, []);
+  return found;
+}
+
+/**
+ * Replaces with null each list of the input where the schema wants a mapping, so that the schema
+ * reports it with its own message, and returns those lists by key path. Valibot reads a list as the
+ * mapping of its indexes: `labels: [a, b]` would pass as `{ "0": a, "1": b }`. Walks the input
+ * alongside the schema, which costs far less than reading the whole schema on every synth.
+ */
+export function takeListsOutOfMappings(schema: v.GenericSchema, input: object): Map<string, unknown[]> {
+  const lists = new Map<string, unknown[]>();
+  const walk = (value: Record<string, unknown>, nodes: readonly SchemaNode[], keys: readonly string[]) => {
+    for (const [key, child] of Object.entries(value)) {
+      if (child === null || typeof child !== 'object') continue;
+      const below = nodes.flatMap((node) => {
+        const next = childOf(node, key);
+        return next ? concrete(next) : [];
+      });
+      const shapes = below.map(shapeOf);
+      if (Array.isArray(child) && !shapes.includes('list') && shapes.some((s) => s === 'object' || s === 'record')) {
+        lists.set([...keys, key].join('.'), child);
+        value[key] = null;
+      } else if (below.length > 0) walk(child as Record<string, unknown>, below, [...keys, key]);
+    }
+  };
+  walk(input as Record<string, unknown>, concrete(schema), []);
+  return lists;
+}
+
 /** An optional section whose own keys take their defaults when it is left out. */
 export function section<const E extends v.ObjectEntries>(entries: E) {
   // Every key of a section is optional, so `{}` is a valid input; the cast tells the type system.

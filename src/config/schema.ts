@@ -422,6 +422,11 @@ export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup'> &
   readonly podSecurity: { readonly enforce: PssLevel };
   /** Present only in inline mode. */
   readonly secretValues?: SecretValues;
+  /**
+   * One line per environment variable that changed a key: the variable, its value, the key and
+   * the file's value. Printed by synth, so that the output never depends on the shell unseen.
+   */
+  readonly notes: readonly string[];
   /** Things that work but deserve the user's attention, printed by synth. */
   readonly warnings: readonly string[];
 };
