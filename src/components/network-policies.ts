@@ -54,9 +54,10 @@ export interface NetworkPoliciesProps {
 
 /**
  * Default deny for every pod of the namespace, then one policy per component that opens only
- * what Immich uses: ingress controller → server; server → database, valkey, machine learning;
- * server → HTTPS (OIDC issuer, version check) and the ingress controller's entry points (an issuer
- * published behind it); machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
+ * what Immich uses: ingress controller → server; server and workers → database, valkey, machine
+ * learning; server and workers → `serverEgress` (mail, webhooks, the version check) and the ingress
+ * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
+ * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
  * during an import, the bundled postgres. With volume backups: mover → restic repository.
  * Kubelet probes are not pod traffic and stay allowed.
@@ -112,34 +113,31 @@ export class NetworkPolicies extends Construct {
       ],
     });
 
-    const ingressController: k8s.NetworkPolicyPeer = {
-      namespaceSelector: { matchLabels: policy.ingressController.namespaceSelector },
-      podSelector: { matchLabels: policy.ingressController.podSelector },
-    };
     const serverPorts = [...new Set([...policy.serverEgress.ports, ...(props.issuerPort ? [props.issuerPort] : [])])];
+    // Immich's outbound calls (mail, webhooks, the version check) run in the queue's jobs, so the
+    // pods that run jobs get them too; only the issuer's own port is the API's alone.
+    const outboundCalls = (ports: readonly number[]): k8s.NetworkPolicyEgressRule[] => [
+      ...throughIngressController(policy.ingressController),
+      ...(ports.length > 0 ? [toAddresses(policy.serverEgress.cidrs, ports)] : []),
+    ];
     this.policy('server', server.host, {
       podSelector: { matchLabels: server.pods },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [ingressController], ports: [tcp(server.port)] }, ...scrapedOn(prometheus?.serverPorts ?? [])],
-      egress: [
-        ...backends,
-        // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
-        // CNI rewrites the load balancer address to a pod, an ipBlock no longer matches it.
-        ...(policy.ingressController.ports.length > 0
-          ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
-          : []),
-        ...(serverPorts.length > 0 ? [toAddresses(policy.serverEgress.cidrs, serverPorts)] : []),
+      ingress: [
+        { from: [ingressControllerPods(policy.ingressController)], ports: [tcp(server.port)] },
+        ...scrapedOn(prometheus?.serverPorts ?? []),
       ],
+      egress: [...backends, ...outboundCalls(serverPorts)],
     });
     if (props.microservices) {
-      // The workers accept no connections but scrapes, and reach the database, the queue and
-      // machine learning only: OIDC discovery runs in the API's request handlers, never in them.
+      // The workers accept no connections but scrapes. They run the jobs, and so make the outbound
+      // calls, but never OAuth logins: those are API requests.
       const scrape = scrapedOn(prometheus ? [prometheus.microservicesPort] : []);
       this.policy('microservices', NAMES.microservices, {
         podSelector: { matchLabels: props.microservices },
         policyTypes: ['Ingress', 'Egress'],
         ...(scrape.length > 0 ? { ingress: scrape } : {}),
-        egress: backends,
+        egress: [...backends, ...outboundCalls(policy.serverEgress.ports)],
       });
     }
 
@@ -233,6 +231,27 @@ export class NetworkPolicies extends Construct {
     const policy = new k8s.KubeNetworkPolicy(this, id, { metadata: { name }, spec });
     syncPolicy(policy, { wave: SYNC_WAVES.prerequisites });
   }
+}
+
+/** The ingress controller's pods, which accept the public traffic. */
+function ingressControllerPods(controller: Config['networkPolicy']['ingressController']): k8s.NetworkPolicyPeer {
+  return {
+    namespaceSelector: { matchLabels: controller.namespaceSelector },
+    podSelector: { matchLabels: controller.podSelector },
+  };
+}
+
+/**
+ * Egress to a host published behind the in-cluster ingress controller: its name resolves to the
+ * controller's load balancer address, which kube-proxy or the CNI rewrites to a controller pod on
+ * an entry point's container port, where an ipBlock no longer matches. None when no port is given.
+ */
+function throughIngressController(
+  controller: Config['networkPolicy']['ingressController'],
+): k8s.NetworkPolicyEgressRule[] {
+  return controller.ports.length > 0
+    ? [{ to: [ingressControllerPods(controller)], ports: controller.ports.map(tcp) }]
+    : [];
 }
 
 function tcp(port: number): k8s.NetworkPolicyPort {

@@ -309,14 +309,17 @@ export const configSchema = strict({
       /** @default { k8s-app: kube-dns } */
       podSelector: v.optional(labelSelector('k8s-app: kube-dns'), { 'k8s-app': 'kube-dns' }),
     }),
-    /** Outbound HTTPS of the server: the OIDC issuer, the version check. */
+    /**
+     * Immich's outbound calls: mail, webhooks, the version check (from the pods that run jobs) and
+     * the OIDC issuer (from the server alone, which also gets the issuer URL's port).
+     */
     serverEgress: section({
       /** @default ["0.0.0.0/0", "::/0"] */
       cidrs: v.optional(v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, 'must name at least one CIDR')), [
         '0.0.0.0/0',
         '::/0',
       ]),
-      /** Ports besides the issuer's own. @default [443] */
+      /** Ports besides the issuer's own; add the SMTP port for mail. @default [443] */
       ports: v.optional(v.array(port, 'must be a list'), [443]),
     }),
     /** Let machine learning download models over HTTPS from public addresses. @default true */

@@ -115,9 +115,14 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: {},
   },
-  'split workers with a Sentinel set, sealed secrets': {
+  'split workers with a Sentinel set, mail on 587 and an OIDC issuer on 9443, sealed secrets': {
     mode: 'sealed-secrets',
-    overrides: { ...SPLIT, secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED } },
+    overrides: {
+      ...SPLIT,
+      secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+      oauth: { clientId: 'immich', issuerUrl: 'https://auth.example.com:9443/application/o/immich/' },
+      networkPolicy: { serverEgress: { ports: [443, 587] } },
+    },
     external: {},
   },
   'split workers with a Sentinel set, inline secrets': {
@@ -148,19 +153,20 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: {},
   },
-  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets': {
-    mode: 'external-secrets',
-    overrides: {
-      ...MODES['external-secrets'].overrides,
-      server: { workers: 'split', replicas: 2, microservicesReplicas: 2 },
-      storage: { data: { accessModes: ['ReadWriteMany'] } },
-      transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
-      database: cnpg({ backup: CNPG_BACKUP }),
-      backup: { volumes: VOLUME_BACKUPS },
-      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets':
+    {
+      mode: 'external-secrets',
+      overrides: {
+        ...MODES['external-secrets'].overrides,
+        server: { workers: 'split', replicas: 2, microservicesReplicas: 2 },
+        storage: { data: { accessModes: ['ReadWriteMany'] } },
+        transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
+        database: cnpg({ backup: CNPG_BACKUP }),
+        backup: { volumes: VOLUME_BACKUPS },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
     },
-    external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
-  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
