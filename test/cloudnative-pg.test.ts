@@ -359,6 +359,31 @@ describe('network paths', () => {
     expect(allowed(narrowed, instance, { kind: 'ip', ip: '198.51.100.1' }, 443)).toBe(false);
   });
 
+  test('an object store published behind the in-cluster Traefik is reached on its entry points only when said so', () => {
+    const traefik: Peer = {
+      kind: 'pod',
+      namespace: 'traefik',
+      namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' },
+      podLabels: { 'app.kubernetes.io/name': 'traefik' },
+    };
+    const published = objectsWith({
+      ...withBackup,
+      networkPolicy: { cloudnativePg: { objectStore: { cidrs: ['203.0.113.0/24'], viaIngressController: true } } },
+    });
+    // The load balancer address is rewritten to a Traefik pod on its container port, which no ipBlock matches.
+    expect(allowed(published, instance, traefik, 8443)).toBe(true);
+    expect(allowed(published, instance, traefik, 8000)).toBe(true);
+    expect(allowed(published, instance, objectStore, 9000)).toBe(true);
+    expect(allowed(published, instance, traefik, 5432)).toBe(false);
+    expect(allowed(policies, instance, traefik, 8443)).toBe(false);
+    // Without backups there is no object store, published or not.
+    const noBackup = objectsWith({
+      ...cnpg(),
+      networkPolicy: { cloudnativePg: { objectStore: { viaIngressController: true } } },
+    });
+    expect(allowed(noBackup, instance, traefik, 8443)).toBe(false);
+  });
+
   test('during an import the cluster reads the bundled postgres, which the stopped server no longer uses', () => {
     const importing = objectsWith(cnpg({ importFrom: 'bundled' }));
     expect(allowed(importing, instance, app('immich-postgres'), 5432)).toBe(true);

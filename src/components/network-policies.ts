@@ -59,7 +59,9 @@ export interface NetworkPoliciesProps {
  * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
  * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
- * during an import, the bundled postgres. With volume backups: mover → restic repository.
+ * during an import, the bundled postgres. With volume backups: mover → restic repository. An
+ * object store or repository published behind the in-cluster ingress controller is reached
+ * through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -176,7 +178,7 @@ export class NetworkPolicies extends Construct {
       this.cloudnativePg(
         props.cloudnativePg,
         immichPods,
-        policy.cloudnativePg,
+        policy,
         scrapedOn(prometheus ? [CLOUDNATIVE_PG.ports.metrics] : []),
       );
     }
@@ -185,7 +187,7 @@ export class NetworkPolicies extends Construct {
       this.policy('volume-mover', NAMES.volumeMover, {
         podSelector: { matchLabels: props.volumeMover },
         policyTypes: ['Ingress', 'Egress'],
-        egress: [toAddresses(policy.volumeBackups.cidrs, policy.volumeBackups.ports)],
+        egress: toPublished(policy.volumeBackups, policy.volumeBackups.ports, policy.ingressController),
       });
     }
   }
@@ -197,7 +199,7 @@ export class NetworkPolicies extends Construct {
   private cloudnativePg(
     peers: CloudNativePgPeers,
     clients: k8s.NetworkPolicyPeer[],
-    policy: Config['networkPolicy']['cloudnativePg'],
+    { cloudnativePg: policy, ingressController }: Config['networkPolicy'],
     scrape: k8s.NetworkPolicyIngressRule[],
   ): void {
     const { cluster, objectStorePort, importFrom } = peers;
@@ -221,7 +223,7 @@ export class NetworkPolicies extends Construct {
         { to: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
         // The instance manager watches its Cluster and reads Secrets through the API.
         toAddresses(policy.kubernetesApi.cidrs, policy.kubernetesApi.ports),
-        ...(objectStorePort ? [toAddresses(policy.objectStore.cidrs, storePorts)] : []),
+        ...(objectStorePort ? toPublished(policy.objectStore, storePorts, ingressController) : []),
         ...(importFrom ? [toEndpoint(importFrom)] : []),
       ],
     });
@@ -252,6 +254,18 @@ function throughIngressController(
   return controller.ports.length > 0
     ? [{ to: [ingressControllerPods(controller)], ports: controller.ports.map(tcp) }]
     : [];
+}
+
+/** A destination by address and, when it is published behind the ingress controller, through it too. */
+function toPublished(
+  target: { readonly cidrs: readonly string[]; readonly viaIngressController: boolean },
+  ports: readonly number[],
+  controller: Config['networkPolicy']['ingressController'],
+): k8s.NetworkPolicyEgressRule[] {
+  return [
+    toAddresses(target.cidrs, ports),
+    ...(target.viaIngressController ? throughIngressController(controller) : []),
+  ];
 }
 
 function tcp(port: number): k8s.NetworkPolicyPort {

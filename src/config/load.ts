@@ -108,6 +108,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
+  problems.push(...publishedTargetProblems(partial.networkPolicy));
   if (partial.secrets?.mode === 'inline' && partial.argocd?.enabled && !partial.argocd.allowInlineSecrets) {
     problems.push(
       'secrets.mode: "inline" writes plaintext Secrets into dist/, which argocd.enabled syncs from git; use "external-secrets" or "sealed-secrets", or set argocd.allowInlineSecrets: true if that repository is yours alone, got "inline"',
@@ -152,6 +153,21 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
     ...(secretValues ? { secretValues } : {}),
     warnings: configWarnings(parsed),
   };
+}
+
+/** A destination reached through the ingress controller needs its entry points. */
+function publishedTargetProblems(policy: DeepPartial<Parsed['networkPolicy']> | undefined): string[] {
+  if (policy?.ingressController?.ports?.length !== 0) return [];
+  const targets: [string, boolean | undefined][] = [
+    ['cloudnativePg.objectStore', policy.cloudnativePg?.objectStore?.viaIngressController],
+    ['volumeBackups', policy.volumeBackups?.viaIngressController],
+  ];
+  return targets
+    .filter(([, via]) => via)
+    .map(
+      ([key]) =>
+        `networkPolicy.${key}.viaIngressController: needs the ingress controller's entry points, but networkPolicy.ingressController.ports is empty; list them there, or set this to false, got true`,
+    );
 }
 
 /** Entry points of the Traefik Helm chart, which share Traefik's default 60 s read timeout. */

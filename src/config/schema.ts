@@ -25,6 +25,7 @@ import {
   volume,
   DURATION,
   egressTarget,
+  publishedEgressTarget,
   volumeEntries,
   count,
   quantity,
@@ -340,12 +341,12 @@ export const configSchema = strict({
       /** The Kubernetes API, which the instances call: after DNAT its endpoints, often on 6443. @default any address, ports [443, 6443] */
       kubernetesApi: egressTarget('the API server', [443, 6443]),
       /** The object store of `database.cloudnativePg.backup`; the endpointURL's port is added. @default any address, port [443] */
-      objectStore: egressTarget('the object store', [443]),
+      objectStore: publishedEgressTarget('the object store', [443]),
     }),
     /** An external Redis or Sentinel set (`valkey.mode: external`). */
     externalRedis: externalRedisPolicy,
     /** The restic repository of `backup.volumes`, which the VolSync mover writes to. @default any address, port [443] */
-    volumeBackups: egressTarget('the restic repository', [443]),
+    volumeBackups: publishedEgressTarget('the restic repository', [443]),
   }),
   argocd: section({
     /** Render an Argo CD Application into `dist/argocd/`. @default false */

@@ -164,6 +164,11 @@ export const SCENARIOS: Record<string, Scenario> = {
         database: cnpg({ backup: CNPG_BACKUP }),
         backup: { volumes: VOLUME_BACKUPS },
         monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+        // MinIO behind the in-cluster Traefik holds both backups.
+        networkPolicy: {
+          cloudnativePg: { objectStore: { viaIngressController: true } },
+          volumeBackups: { viaIngressController: true },
+        },
       },
       external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
     },
