@@ -45,7 +45,10 @@ const backup = strict({
     text(RETENTION, 'must be a number of days, weeks or months like "30d", "4w" or "6m"'),
     '30d',
   ),
-  /** When base backups run: six cron fields, seconds first. @default "0 0 3 * * *" (03:00 daily) */
+  /**
+   * When base backups run: six cron fields, seconds first, in the operator's time zone (UTC unless
+   * its pod sets another), not `timezone`. @default "0 0 3 * * *" (03:00 daily)
+   */
   schedule: v.optional(cron(6, '0 0 3 * * *'), '0 0 3 * * *'),
   /**
    * Folder of this cluster below `destinationPath`. A cluster restored from a backup must archive
