@@ -85,18 +85,23 @@ export function synthesizedSecrets(partial: DeepPartial<Parsed>): ConsumedSecret
   return consumedSecrets(partial).filter((secret) => !existing.has(secret.name));
 }
 
-/** The values the mode takes from its source, by name, and the key each is set under. */
+/** A value of a mode's source: a secret value, or the OAuth client id a store may hold. */
+type SourceName = ValueName | 'oauthClientId';
+
+/** Where the mode takes each value from: the key that sets it, and whether it is set. */
 function modeSource(
   partial: DeepPartial<Parsed>,
   env: NodeJS.ProcessEnv,
-): { key: (name: ValueName | 'oauthClientId') => string; has: (name: ValueName | 'oauthClientId') => boolean } {
-  const mode = partial.secrets?.mode;
-  if (mode === 'inline') {
+): { key: (name: SourceName) => string; has: (name: SourceName) => boolean } {
+  if (partial.secrets?.mode === 'inline') {
+    // The client id is no secret value: inline mode reads it from oauth.clientId alone.
+    const variable = (name: SourceName) => (name === 'oauthClientId' ? undefined : SECRET_ENV[name]);
     return {
-      key: (name) => SECRET_ENV[name as ValueName] ?? name,
-      has: (name) => name in SECRET_ENV && Boolean(env[SECRET_ENV[name as ValueName]]),
+      key: (name) => variable(name) ?? name,
+      has: (name) => Boolean(env[variable(name) ?? '']),
     };
   }
+  const mode = partial.secrets?.mode;
   const section = mode === 'sealed-secrets' ? 'sealedSecrets' : 'externalSecrets';
   const values = (partial.secrets?.[section] ?? {}) as Record<string, unknown>;
   return { key: (name) => `secrets.${section}.${name}`, has: (name) => values[name] !== undefined };
