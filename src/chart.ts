@@ -10,14 +10,20 @@ import { MachineLearning, type MlBackend } from './components/machine-learning';
 import { NetworkPolicies } from './components/network-policies';
 import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
-import { ImmichSecrets } from './components/secrets';
+import { ImmichSecrets, clientIdFromStore } from './components/secrets';
 import { Valkey } from './components/valkey';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
 import { type Config, bundledPostgresKept, dataPods, gpuResource } from './config';
 import { NAMES, PART_OF, SERVER_UID } from './constants';
-import { CLIENT_SECRET_PLACEHOLDER, checksum, renderImmichConfig, renderImmichConfigTemplate } from './immich-config';
+import {
+  CLIENT_ID_PLACEHOLDER,
+  CLIENT_SECRET_PLACEHOLDER,
+  checksum,
+  renderImmichConfig,
+  renderImmichConfigTemplate,
+} from './immich-config';
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
 import { deviceGpu } from './lib/gpu';
@@ -94,6 +100,7 @@ export class ImmichChart extends Chart {
     const immichConfig = renderImmichConfig(config, {
       machineLearningUrl: this.machineLearningUrl,
       oauthClientSecret: config.secretValues?.oauthClientSecret ?? CLIENT_SECRET_PLACEHOLDER,
+      ...(clientIdFromStore(config.secrets) ? { oauthClientId: CLIENT_ID_PLACEHOLDER } : {}),
     });
     const { database } = config;
     const cnpgConfig = database.cloudnativePg;
@@ -104,13 +111,17 @@ export class ImmichChart extends Chart {
       secrets: config.secrets,
       oauth: config.oauth.enabled,
       dbPassword: bundledPostgresKept(database),
-      backupCredentials: onCloudnativePg ? cnpgConfig.backup?.credentialsSecret : undefined,
+      backupCredentials:
+        onCloudnativePg && cnpgConfig.backup
+          ? { name: cnpgConfig.backup.credentialsSecret, keys: cnpgConfig.backup.credentialsKeys }
+          : undefined,
+      resticRepository: volumes.enabled || volumes.restore.enabled ? volumes.repositorySecret : undefined,
       redisPassword: externalRedis?.password
         ? { sentinelOptions: externalRedis.sentinels ? sentinelOptions(externalRedis) : undefined }
         : undefined,
       values: config.secretValues,
       immichConfig,
-      immichConfigTemplate: (secretKey) => renderImmichConfigTemplate(config, this.machineLearningUrl, secretKey),
+      immichConfigTemplate: (keys) => renderImmichConfigTemplate(config, this.machineLearningUrl, keys),
     });
 
     const postgres = bundledPostgresKept(database)

@@ -159,7 +159,7 @@ export const DATABASE_DUMPS = {
   defaults: { enabled: true, cronExpression: '0 02 * * *', keepLastAmount: 14 },
 } as const;
 
-/** Keys of the object store credentials Secret the ObjectStore reads. */
+/** Default keys of the object store credentials Secret the ObjectStore reads. */
 export const BACKUP_SECRET_KEYS = {
   accessKeyId: 'ACCESS_KEY_ID',
   secretAccessKey: 'ACCESS_SECRET_KEY',
@@ -171,6 +171,18 @@ export const BACKUP_SECRET_KEYS = {
  * @see https://doc.traefik.io/traefik/observability/metrics/overview/
  */
 export const TRAEFIK_CRD_PROVIDER = 'kubernetescrd';
+
+/**
+ * Keys of the restic repository Secret, which VolSync's mover reads as its environment; the
+ * access keys only for an S3 repository.
+ * @see https://volsync.readthedocs.io/en/stable/usage/restic/index.html
+ */
+export const RESTIC_SECRET_KEYS = {
+  repository: 'RESTIC_REPOSITORY',
+  password: 'RESTIC_PASSWORD',
+  accessKeyId: 'AWS_ACCESS_KEY_ID',
+  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+} as const;
 
 /** Value of `app.kubernetes.io/part-of` and the default `instance`. */
 export const PART_OF = 'immich';

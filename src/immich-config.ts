@@ -7,10 +7,22 @@ export interface ImmichConfigInputs {
   readonly machineLearningUrl: string;
   /** OAuth client secret; a placeholder where the real value lives outside the output. */
   readonly oauthClientSecret: string;
+  /** OAuth client id in place of `oauth.clientId`: a placeholder when a secret store holds it. @default oauth.clientId */
+  readonly oauthClientId?: string;
 }
 
 /** Stands in for the client secret when the rendered file only feeds the rollout checksum. */
 export const CLIENT_SECRET_PLACEHOLDER = '<oauth client secret>';
+/** Stands in for a client id that a secret store holds. */
+export const CLIENT_ID_PLACEHOLDER = '<oauth client id>';
+
+/** Keys of the operator's decrypted data that a config file template reads. */
+export interface ConfigTemplateKeys {
+  /** Key of the client secret. */
+  readonly clientSecret: string;
+  /** Key of the client id, when the store holds it. @default the id is written into the file */
+  readonly clientId?: string;
+}
 
 /**
  * The Immich system config file (`IMMICH_CONFIG_FILE`). Immich ignores `OAUTH_*` environment
@@ -25,7 +37,7 @@ export function renderImmichConfig(config: Config, inputs: ImmichConfigInputs): 
       ? {
           enabled: true,
           issuerUrl: oauth.issuerUrl,
-          clientId: oauth.clientId,
+          clientId: inputs.oauthClientId ?? oauth.clientId,
           clientSecret: inputs.oauthClientSecret,
           scope: oauth.scope,
           buttonText: oauth.buttonText,
@@ -50,18 +62,25 @@ export function renderImmichConfig(config: Config, inputs: ImmichConfigInputs): 
 
 /**
  * The config file as a Go template for the secret operators (External Secrets, Sealed Secrets),
- * which insert the client secret from their decrypted key `secretKey` at sync time.
+ * which insert the client secret, and the client id when the store holds it, from their decrypted
+ * keys at sync time.
  */
-export function renderImmichConfigTemplate(config: Config, machineLearningUrl: string, secretKey: string): string {
-  const marker = `"${CLIENT_SECRET_PLACEHOLDER}"`;
+export function renderImmichConfigTemplate(
+  config: Config,
+  machineLearningUrl: string,
+  keys: ConfigTemplateKeys,
+): string {
   // Pretty-printed JSON opens a brace only at a line end, so "{{" can only come from a string value;
   // "\u007b" is the same character to a JSON reader and no action delimiter to Go templates.
   const json = renderImmichConfig(config, {
     machineLearningUrl,
     oauthClientSecret: CLIENT_SECRET_PLACEHOLDER,
+    ...(keys.clientId ? { oauthClientId: CLIENT_ID_PLACEHOLDER } : {}),
   }).replaceAll('{{', '{\\u007b');
-  // toJson quotes and escapes the secret, so any character in it keeps the file valid JSON.
-  return json.replace(marker, () => `{{ index . ${JSON.stringify(secretKey)} | toJson }}`);
+  // toJson quotes and escapes each value, so any character in it keeps the file valid JSON.
+  const action = (key: string) => () => `{{ index . ${JSON.stringify(key)} | toJson }}`;
+  const withSecret = json.replace(`"${CLIENT_SECRET_PLACEHOLDER}"`, action(keys.clientSecret));
+  return keys.clientId ? withSecret.replace(`"${CLIENT_ID_PLACEHOLDER}"`, action(keys.clientId)) : withSecret;
 }
 
 /** Hex SHA-256 of a text, for pod-template annotations that roll pods on change. */

@@ -161,6 +161,39 @@ describe('off-site backups', () => {
       },
     });
   });
+
+  test('credentialsKeys name the keys the ObjectStore reads and a synthesized Secret holds', () => {
+    const keys = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' };
+    const out = synth(
+      { ...MODES.inline.overrides, ...cnpg({ backup: { ...CNPG_BACKUP, credentialsKeys: keys } }) },
+      PLAINTEXT,
+    );
+    expect(findOne(out, 'ObjectStore', 'immich-pg-backup').spec.configuration.s3Credentials).toEqual({
+      accessKeyId: { name: 'immich-pg-backup-credentials', key: 'AWS_ACCESS_KEY_ID' },
+      secretAccessKey: { name: 'immich-pg-backup-credentials', key: 'AWS_SECRET_ACCESS_KEY' },
+    });
+    expect(findOne(out, 'Secret', 'immich-pg-backup-credentials').stringData).toEqual({
+      AWS_ACCESS_KEY_ID: PLAINTEXT.IMMICH_BACKUP_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: PLAINTEXT.IMMICH_BACKUP_SECRET_ACCESS_KEY,
+    });
+  });
+
+  test('an existing credentials Secret is used as it is in external-secrets mode, without store keys', () => {
+    const all = (MODES['external-secrets'].overrides.secrets as { externalSecrets: Record<string, unknown> })
+      .externalSecrets;
+    const refs = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith('backup')));
+    const out = synth(
+      {
+        ...withBackup,
+        secrets: { mode: 'external-secrets', externalSecrets: refs, existing: ['immich-pg-backup-credentials'] },
+      },
+      PLAINTEXT,
+    );
+    expect(out.filter((m) => m.object.metadata.name === 'immich-pg-backup-credentials')).toEqual([]);
+    expect(findOne(out, 'ObjectStore', 'immich-pg-backup').spec.configuration.s3Credentials.accessKeyId.name).toBe(
+      'immich-pg-backup-credentials',
+    );
+  });
 });
 
 describe('the server on CloudNativePG', () => {
@@ -359,6 +392,31 @@ describe('network paths', () => {
     expect(allowed(narrowed, instance, { kind: 'ip', ip: '198.51.100.1' }, 443)).toBe(false);
   });
 
+  test('an object store published behind the in-cluster Traefik is reached on its entry points only when said so', () => {
+    const traefik: Peer = {
+      kind: 'pod',
+      namespace: 'traefik',
+      namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' },
+      podLabels: { 'app.kubernetes.io/name': 'traefik' },
+    };
+    const published = objectsWith({
+      ...withBackup,
+      networkPolicy: { cloudnativePg: { objectStore: { cidrs: ['203.0.113.0/24'], viaIngressController: true } } },
+    });
+    // The load balancer address is rewritten to a Traefik pod on its container port, which no ipBlock matches.
+    expect(allowed(published, instance, traefik, 8443)).toBe(true);
+    expect(allowed(published, instance, traefik, 8000)).toBe(true);
+    expect(allowed(published, instance, objectStore, 9000)).toBe(true);
+    expect(allowed(published, instance, traefik, 5432)).toBe(false);
+    expect(allowed(policies, instance, traefik, 8443)).toBe(false);
+    // Without backups there is no object store, published or not.
+    const noBackup = objectsWith({
+      ...cnpg(),
+      networkPolicy: { cloudnativePg: { objectStore: { viaIngressController: true } } },
+    });
+    expect(allowed(noBackup, instance, traefik, 8443)).toBe(false);
+  });
+
   test('during an import the cluster reads the bundled postgres, which the stopped server no longer uses', () => {
     const importing = objectsWith(cnpg({ importFrom: 'bundled' }));
     expect(allowed(importing, instance, app('immich-postgres'), 5432)).toBe(true);
@@ -454,7 +512,7 @@ describe('bad input', () => {
       { IMMICH_OAUTH_CLIENT_SECRET: 'x' },
     );
     expect(message).toContain(
-      'IMMICH_BACKUP_ACCESS_KEY_ID: required when secrets.mode is "inline" and database.cloudnativePg.backup is set, got nothing',
+      'IMMICH_BACKUP_ACCESS_KEY_ID: required when secrets.mode is "inline" and database.cloudnativePg.backup is set, unless "c" is listed in secrets.existing, got nothing',
     );
     expect(message).toContain('IMMICH_BACKUP_SECRET_ACCESS_KEY: required');
     expect(message).not.toContain('IMMICH_DB_PASSWORD');

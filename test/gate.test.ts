@@ -7,9 +7,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from '../src/lib/pss';
+import { urlPort } from '../src/lib/pod';
 import { driftProblems } from './support/drift';
 import { readManifests } from './support/files';
-import { PLAINTEXT, SCENARIOS, type Scenario, synthScenarioToDir } from './support/modes';
+import { PLAINTEXT, SCENARIOS, type Scenario, scenarioConfig, synthScenarioToDir } from './support/modes';
+import { allowed, type Peer } from './support/netpol';
 import { operatorPodsOf } from './support/operator-pods';
 import { referenceProblems } from './support/references';
 import { ROOT } from './support/synth';
@@ -103,6 +105,69 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
     const nested = files.filter((f) => f.file.includes('/'));
     expect(nested.map((f) => `${f.file} ${f.object.kind}`)).toEqual(['argocd/90-application-immich.yaml Application']);
     expect(nested[0]!.object.spec.source).toMatchObject({ path: 'dist', directory: { recurse: false } });
+  });
+
+  test('every pod that runs jobs reaches each outside peer and port the server calls out to, but the OIDC issuer port', () => {
+    const { networkPolicy, oauth } = scenarioConfig(scenario);
+    const { ingressController, serverEgress } = networkPolicy;
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    const namespaceLabels = { ...namespace.metadata.labels, 'kubernetes.io/metadata.name': namespace.metadata.name };
+    const podsOf = (name: string): Peer | undefined => {
+      const workload = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+      return (
+        workload && {
+          kind: 'pod',
+          namespace: namespace.metadata.name,
+          namespaceLabels,
+          podLabels: workload.spec.template.metadata.labels,
+        }
+      );
+    };
+    const server = podsOf('immich-server')!;
+    // Queue jobs (mail, webhooks, the version check) run in the workers when split, else in the server.
+    const jobs = podsOf('immich-microservices') ?? server;
+    const controller: Peer = {
+      kind: 'pod',
+      namespace: ingressController.namespaceSelector['kubernetes.io/metadata.name'] ?? 'ingress',
+      namespaceLabels: ingressController.namespaceSelector,
+      podLabels: ingressController.podSelector,
+    };
+    const addresses = [
+      ...serverEgress.cidrs.map((cidr) => cidr.split('/')[0]!),
+      '140.82.112.3',
+      '192.168.1.10',
+      '2606:4700:4700::1111',
+    ];
+    const outside: Peer[] = [controller, ...addresses.map((ip): Peer => ({ kind: 'ip', ip }))];
+    const policyPorts = objects
+      .filter((o) => o.kind === 'NetworkPolicy')
+      .flatMap((o) => (o.spec.egress ?? []).flatMap((rule: any) => (rule.ports ?? []).map((p: any) => p.port)))
+      .filter((port: unknown): port is number => typeof port === 'number');
+    const issuerPort = oauth.enabled ? urlPort(oauth.issuerUrl) : undefined;
+    // Logging in through OAuth is an API request: the issuer's own port is opened for the server alone.
+    const issuerOnly = issuerPort !== undefined && !serverEgress.ports.includes(issuerPort) ? issuerPort : undefined;
+    const ports = [...new Set([...policyPorts, 25, 465, 587, ...(issuerPort ? [issuerPort] : [])])];
+    const missing: string[] = [];
+    let reached = 0;
+    const expectReach = (to: Peer, port: number) => {
+      if (!allowed(objects, jobs, to, port)) missing.push(`${to.kind === 'ip' ? to.ip : 'ingress controller'} ${port}`);
+    };
+    for (const to of outside) {
+      for (const port of ports) {
+        if (port === issuerOnly || !allowed(objects, server, to, port)) continue;
+        reached++;
+        expectReach(to, port);
+      }
+    }
+    // What the configuration grants for outbound calls, whatever the server's policy says.
+    for (const cidr of serverEgress.cidrs)
+      for (const port of serverEgress.ports) expectReach({ kind: 'ip', ip: cidr.split('/')[0]! }, port);
+    for (const port of ingressController.ports) expectReach(controller, port);
+    expect(missing).toEqual([]);
+    expect(reached).toBeGreaterThan(0);
+    if (jobs !== server && issuerOnly !== undefined) {
+      expect(allowed(objects, jobs, { kind: 'ip', ip: '140.82.112.3' }, issuerOnly)).toBe(false);
+    }
   });
 
   if (scenario.mode === 'inline') return;

@@ -300,11 +300,25 @@ describe('network paths of a split configuration', () => {
     expect(allowed(objects, app('immich-microservices'), sentinel, 6379)).toBe(true);
   });
 
-  test('the worker accepts no connections and does not reach the issuer', () => {
+  test('the worker accepts no connections', () => {
     expect(allowed(objects, traefik, app('immich-microservices'), 8082)).toBe(false);
     expect(allowed(objects, app('immich-server'), app('immich-microservices'), 8082)).toBe(false);
-    expect(allowed(objects, app('immich-microservices'), { kind: 'ip', ip: '140.82.112.3' }, 443)).toBe(false);
-    expect(allowed(objects, app('immich-microservices'), traefik, 8443)).toBe(false);
+  });
+
+  test('the worker makes the outbound calls of its jobs (mail, webhooks), but reaches no issuer-only port', () => {
+    const internet: Peer = { kind: 'ip', ip: '140.82.112.3' };
+    const custom = synth({
+      ...SPLIT,
+      oauth: { clientId: 'immich', issuerUrl: 'https://auth.example.com:9443/application/o/immich/' },
+      networkPolicy: { serverEgress: { ports: [443, 587] } },
+    }).map((m) => m.object);
+    const worker = app('immich-microservices');
+    expect(allowed(custom, worker, internet, 587)).toBe(true);
+    expect(allowed(custom, worker, internet, 443)).toBe(true);
+    // A webhook receiver published behind the same Traefik is reached through its entry points.
+    expect(allowed(custom, worker, traefik, 8443)).toBe(true);
+    expect(allowed(custom, worker, internet, 9443)).toBe(false);
+    expect(allowed(custom, app('immich-server'), internet, 9443)).toBe(true);
   });
 
   test('postgres accepts the server and the worker only', () => {

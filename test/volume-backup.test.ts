@@ -140,6 +140,23 @@ describe('network paths of the mover', () => {
     expect(allowed(narrowed, mover, { kind: 'ip', ip: '192.168.1.20' }, 9000)).toBe(true);
     expect(allowed(narrowed, mover, { kind: 'ip', ip: '203.0.113.7' }, 443)).toBe(false);
   });
+
+  test('a repository published behind the in-cluster Traefik is reached on its entry points only when said so', () => {
+    const traefik: Peer = {
+      kind: 'pod',
+      namespace: 'traefik',
+      namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' },
+      podLabels: { 'app.kubernetes.io/name': 'traefik' },
+    };
+    const published = synth({
+      ...withVolumes(VOLUME_BACKUPS),
+      networkPolicy: { volumeBackups: { viaIngressController: true } },
+    }).map((m) => m.object);
+    expect(allowed(published, mover, traefik, 8443)).toBe(true);
+    expect(allowed(published, mover, traefik, 8000)).toBe(true);
+    expect(allowed(published, mover, traefik, 2283)).toBe(false);
+    expect(allowed(objects, mover, traefik, 8443)).toBe(false);
+  });
 });
 
 describe('bad input', () => {
@@ -155,6 +172,15 @@ describe('bad input', () => {
   test('fails when enabled without a repository Secret', () => {
     expect(errorOf('    enabled: true\n')).toContain(
       'backup.volumes.repositorySecret: required while backup.volumes.enabled',
+    );
+  });
+
+  test('fails when the repository is reached through an ingress controller without entry points', () => {
+    const message = configError(
+      `${EXAMPLE_YAML.replace(/^networkPolicy:\n( {2}.*\n)*/m, '')}networkPolicy:\n  ingressController: { ports: [] }\n  volumeBackups: { viaIngressController: true }\n`,
+    );
+    expect(message).toContain(
+      "networkPolicy.volumeBackups.viaIngressController: needs the ingress controller's entry points, but networkPolicy.ingressController.ports is empty",
     );
   });
 

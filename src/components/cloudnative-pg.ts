@@ -18,7 +18,7 @@ import {
   ScheduledBackupSpecMethod,
 } from '../../imports/postgresql.cnpg.io';
 import type { CloudnativePgConfig } from '../config';
-import { BACKUP_SECRET_KEYS, CLOUDNATIVE_PG, NAMES } from '../constants';
+import { CLOUDNATIVE_PG, NAMES } from '../constants';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import { type DatabaseConnection, type Endpoint, type PostgresSource, urlPort } from '../lib/pod';
 
@@ -69,8 +69,8 @@ export class CloudNativePg extends Construct {
             destinationPath: backup.destinationPath,
             endpointUrl: backup.endpointURL,
             s3Credentials: {
-              accessKeyId: { name: backup.credentialsSecret, key: BACKUP_SECRET_KEYS.accessKeyId },
-              secretAccessKey: { name: backup.credentialsSecret, key: BACKUP_SECRET_KEYS.secretAccessKey },
+              accessKeyId: { name: backup.credentialsSecret, key: backup.credentialsKeys.accessKeyId },
+              secretAccessKey: { name: backup.credentialsSecret, key: backup.credentialsKeys.secretAccessKey },
             },
             wal: { compression: ObjectStoreSpecConfigurationWalCompression.GZIP },
             data: { compression: ObjectStoreSpecConfigurationDataCompression.GZIP },

@@ -54,11 +54,14 @@ export interface NetworkPoliciesProps {
 
 /**
  * Default deny for every pod of the namespace, then one policy per component that opens only
- * what Immich uses: ingress controller → server; server → database, valkey, machine learning;
- * server → HTTPS (OIDC issuer, version check) and the ingress controller's entry points (an issuer
- * published behind it); machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
+ * what Immich uses: ingress controller → server; server and workers → database, valkey, machine
+ * learning; server and workers → `serverEgress` (mail, webhooks, the version check) and the ingress
+ * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
+ * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
- * during an import, the bundled postgres. With volume backups: mover → restic repository.
+ * during an import, the bundled postgres. With volume backups: mover → restic repository. An
+ * object store or repository published behind the in-cluster ingress controller is reached
+ * through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -112,34 +115,31 @@ export class NetworkPolicies extends Construct {
       ],
     });
 
-    const ingressController: k8s.NetworkPolicyPeer = {
-      namespaceSelector: { matchLabels: policy.ingressController.namespaceSelector },
-      podSelector: { matchLabels: policy.ingressController.podSelector },
-    };
     const serverPorts = [...new Set([...policy.serverEgress.ports, ...(props.issuerPort ? [props.issuerPort] : [])])];
+    // Immich's outbound calls (mail, webhooks, the version check) run in the queue's jobs, so the
+    // pods that run jobs get them too; only the issuer's own port is the API's alone.
+    const outboundCalls = (ports: readonly number[]): k8s.NetworkPolicyEgressRule[] => [
+      ...throughIngressController(policy.ingressController),
+      ...(ports.length > 0 ? [toAddresses(policy.serverEgress.cidrs, ports)] : []),
+    ];
     this.policy('server', server.host, {
       podSelector: { matchLabels: server.pods },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [ingressController], ports: [tcp(server.port)] }, ...scrapedOn(prometheus?.serverPorts ?? [])],
-      egress: [
-        ...backends,
-        // An issuer behind the same ingress controller resolves to it, and once kube-proxy or the
-        // CNI rewrites the load balancer address to a pod, an ipBlock no longer matches it.
-        ...(policy.ingressController.ports.length > 0
-          ? [{ to: [ingressController], ports: policy.ingressController.ports.map(tcp) }]
-          : []),
-        ...(serverPorts.length > 0 ? [toAddresses(policy.serverEgress.cidrs, serverPorts)] : []),
+      ingress: [
+        { from: [ingressControllerPods(policy.ingressController)], ports: [tcp(server.port)] },
+        ...scrapedOn(prometheus?.serverPorts ?? []),
       ],
+      egress: [...backends, ...outboundCalls(serverPorts)],
     });
     if (props.microservices) {
-      // The workers accept no connections but scrapes, and reach the database, the queue and
-      // machine learning only: OIDC discovery runs in the API's request handlers, never in them.
+      // The workers accept no connections but scrapes. They run the jobs, and so make the outbound
+      // calls, but never OAuth logins: those are API requests.
       const scrape = scrapedOn(prometheus ? [prometheus.microservicesPort] : []);
       this.policy('microservices', NAMES.microservices, {
         podSelector: { matchLabels: props.microservices },
         policyTypes: ['Ingress', 'Egress'],
         ...(scrape.length > 0 ? { ingress: scrape } : {}),
-        egress: backends,
+        egress: [...backends, ...outboundCalls(policy.serverEgress.ports)],
       });
     }
 
@@ -178,7 +178,7 @@ export class NetworkPolicies extends Construct {
       this.cloudnativePg(
         props.cloudnativePg,
         immichPods,
-        policy.cloudnativePg,
+        policy,
         scrapedOn(prometheus ? [CLOUDNATIVE_PG.ports.metrics] : []),
       );
     }
@@ -187,7 +187,7 @@ export class NetworkPolicies extends Construct {
       this.policy('volume-mover', NAMES.volumeMover, {
         podSelector: { matchLabels: props.volumeMover },
         policyTypes: ['Ingress', 'Egress'],
-        egress: [toAddresses(policy.volumeBackups.cidrs, policy.volumeBackups.ports)],
+        egress: toPublished(policy.volumeBackups, policy.volumeBackups.ports, policy.ingressController),
       });
     }
   }
@@ -199,7 +199,7 @@ export class NetworkPolicies extends Construct {
   private cloudnativePg(
     peers: CloudNativePgPeers,
     clients: k8s.NetworkPolicyPeer[],
-    policy: Config['networkPolicy']['cloudnativePg'],
+    { cloudnativePg: policy, ingressController }: Config['networkPolicy'],
     scrape: k8s.NetworkPolicyIngressRule[],
   ): void {
     const { cluster, objectStorePort, importFrom } = peers;
@@ -223,7 +223,7 @@ export class NetworkPolicies extends Construct {
         { to: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
         // The instance manager watches its Cluster and reads Secrets through the API.
         toAddresses(policy.kubernetesApi.cidrs, policy.kubernetesApi.ports),
-        ...(objectStorePort ? [toAddresses(policy.objectStore.cidrs, storePorts)] : []),
+        ...(objectStorePort ? toPublished(policy.objectStore, storePorts, ingressController) : []),
         ...(importFrom ? [toEndpoint(importFrom)] : []),
       ],
     });
@@ -233,6 +233,39 @@ export class NetworkPolicies extends Construct {
     const policy = new k8s.KubeNetworkPolicy(this, id, { metadata: { name }, spec });
     syncPolicy(policy, { wave: SYNC_WAVES.prerequisites });
   }
+}
+
+/** The ingress controller's pods, which accept the public traffic. */
+function ingressControllerPods(controller: Config['networkPolicy']['ingressController']): k8s.NetworkPolicyPeer {
+  return {
+    namespaceSelector: { matchLabels: controller.namespaceSelector },
+    podSelector: { matchLabels: controller.podSelector },
+  };
+}
+
+/**
+ * Egress to a host published behind the in-cluster ingress controller: its name resolves to the
+ * controller's load balancer address, which kube-proxy or the CNI rewrites to a controller pod on
+ * an entry point's container port, where an ipBlock no longer matches. None when no port is given.
+ */
+function throughIngressController(
+  controller: Config['networkPolicy']['ingressController'],
+): k8s.NetworkPolicyEgressRule[] {
+  return controller.ports.length > 0
+    ? [{ to: [ingressControllerPods(controller)], ports: controller.ports.map(tcp) }]
+    : [];
+}
+
+/** A destination by address and, when it is published behind the ingress controller, through it too. */
+function toPublished(
+  target: { readonly cidrs: readonly string[]; readonly viaIngressController: boolean },
+  ports: readonly number[],
+  controller: Config['networkPolicy']['ingressController'],
+): k8s.NetworkPolicyEgressRule[] {
+  return [
+    toAddresses(target.cidrs, ports),
+    ...(target.viaIngressController ? throughIngressController(controller) : []),
+  ];
 }
 
 function tcp(port: number): k8s.NetworkPolicyPort {

@@ -9,16 +9,21 @@ import {
 } from '../../imports/external-secrets.io';
 import { SealedSecret } from '../../imports/bitnami.com';
 import type { Config, SecretValues } from '../config';
-import { BACKUP_SECRET_KEYS, DB_SECRET_KEYS, IMMICH_CONFIG_KEY, NAMES } from '../constants';
+import { DB_SECRET_KEYS, IMMICH_CONFIG_KEY, NAMES, RESTIC_SECRET_KEYS } from '../constants';
+import type { ConfigTemplateKeys } from '../immich-config';
 import { SYNC_WAVES, type SyncPolicy, syncPolicy } from '../lib/argocd';
 import { REDIS_SECRET, redisUrl, redisUrlTemplate } from '../lib/redis';
 
-/** Key of the client secret inside the operator-managed config Secret, read by the template. */
+/** Keys of the client secret and id inside the operator-managed config Secret, read by the template. */
 const CLIENT_SECRET_KEY = 'oauth-client-secret';
+const CLIENT_ID_KEY = 'oauth-client-id';
 /** Secrets and their sources exist before any workload starts. */
 const PREREQUISITE = { wave: SYNC_WAVES.prerequisites };
-/** Losing the DB Secret would lock the server out of a database initialized with that password. */
-const DB_POLICY = { ...PREREQUISITE, keep: true };
+/**
+ * Losing the DB Secret would lock the server out of a database initialized with that password, and
+ * losing the restic repository's password would lock away every backup in it.
+ */
+const KEPT = { ...PREREQUISITE, keep: true };
 
 /** Where the server reads its config file from. */
 export interface ConfigFileSource {
@@ -49,8 +54,13 @@ export interface ImmichSecretsProps {
   readonly oauth: boolean;
   /** Whether the bundled postgres runs and so needs the DB Secret. */
   readonly dbPassword: boolean;
-  /** Name of the object store credentials Secret, when CloudNativePG backs up. @default none */
-  readonly backupCredentials?: string;
+  /** The object store credentials Secret and its keys, when CloudNativePG backs up. @default none */
+  readonly backupCredentials?: {
+    readonly name: string;
+    readonly keys: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
+  /** Name of the restic repository Secret, when VolSync backs up or restores. @default none */
+  readonly resticRepository?: string;
   /**
    * An external Redis password, for Secret `immich-redis`; with `sentinelOptions` the Secret also
    * holds the whole `REDIS_URL`. @default none
@@ -60,16 +70,26 @@ export interface ImmichSecretsProps {
   readonly values?: SecretValues;
   /** The rendered config file, with the real client secret in inline mode. */
   readonly immichConfig: string;
-  /** The config file as a template that reads the client secret from the given key. */
-  readonly immichConfigTemplate: (secretKey: string) => string;
+  /** The config file as a template that reads the client secret (and a stored client id) from the given keys. */
+  readonly immichConfigTemplate: (keys: ConfigTemplateKeys) => string;
+}
+
+/** Whether the secrets mode takes the OAuth client id from its store (or sealed values) rather than `oauth.clientId`. */
+export function clientIdFromStore(secrets: Config['secrets']): boolean {
+  if (secrets.existing.includes(NAMES.configSecret)) return false;
+  if (secrets.mode === 'external-secrets') return secrets.externalSecrets.oauthClientId !== undefined;
+  if (secrets.mode === 'sealed-secrets') return secrets.sealedSecrets.oauthClientId !== undefined;
+  return false;
 }
 
 /**
  * The DB Secret (its `password` key, read by the server and postgres), the object store
- * credentials of CloudNativePG backups, and the Immich config file. Per `secrets.mode`: `existing`
- * synthesizes nothing secret, `inline` writes Secrets from the environment, `external-secrets` and
- * `sealed-secrets` write the objects their operators turn into Secrets of the same names and keys.
- * A config file without OAuth holds nothing secret and becomes a ConfigMap in every mode.
+ * credentials of CloudNativePG backups, an external Redis password, the restic repository of
+ * VolSync, and the Immich config file. Per `secrets.mode`: `existing` synthesizes nothing secret,
+ * `inline` writes Secrets from the environment, `external-secrets` and `sealed-secrets` write the
+ * objects their operators turn into Secrets of the same names and keys; a Secret named in
+ * `secrets.existing` is left to the user in every mode. A config file without OAuth holds nothing
+ * secret and becomes a ConfigMap in every mode.
  */
 export class ImmichSecrets extends Construct {
   /** Name of the Secret with the `password` key. */
@@ -87,14 +107,23 @@ export class ImmichSecrets extends Construct {
       });
       syncPolicy(configMap, PREREQUISITE);
     }
-    const specs: SecretSpec[] = [
+    const { mode } = props.secrets;
+    // Optional keys (an S3 repository's access keys) are written only when the mode's source has them.
+    const given = (name: keyof SecretValues): boolean =>
+      mode === 'inline'
+        ? props.values?.[name] !== undefined
+        : mode === 'external-secrets'
+          ? props.secrets.externalSecrets[name] !== undefined
+          : mode === 'sealed-secrets' && props.secrets.sealedSecrets[name] !== undefined;
+    const existing = new Set(props.secrets.existing);
+    const all: SecretSpec[] = [
       ...(props.dbPassword
         ? [
             {
               id: 'db',
               name: this.dbSecretName,
               keys: { [DB_SECRET_KEYS.password]: 'dbPassword' as const },
-              policy: DB_POLICY,
+              policy: KEPT,
             },
           ]
         : []),
@@ -102,25 +131,28 @@ export class ImmichSecrets extends Construct {
         ? [
             {
               id: 'backup-credentials',
-              name: props.backupCredentials,
+              name: props.backupCredentials.name,
               keys: {
-                [BACKUP_SECRET_KEYS.accessKeyId]: 'backupAccessKeyId' as const,
-                [BACKUP_SECRET_KEYS.secretAccessKey]: 'backupSecretAccessKey' as const,
+                [props.backupCredentials.keys.accessKeyId]: 'backupAccessKeyId' as const,
+                [props.backupCredentials.keys.secretAccessKey]: 'backupSecretAccessKey' as const,
               },
               policy: PREREQUISITE,
             },
           ]
         : []),
       ...(props.redisPassword ? [redisSpec(props.redisPassword.sentinelOptions)] : []),
+      ...(props.resticRepository ? [resticSpec(props.resticRepository, given('resticAccessKeyId'))] : []),
     ];
+    const specs = all.filter((spec) => !existing.has(spec.name));
+    const config = props.oauth && !existing.has(this.configFile.name);
     // `existing`: the user creates the Secrets, nothing is synthesized.
-    if (props.secrets.mode === 'inline') this.inline(props, specs);
-    if (props.secrets.mode === 'external-secrets') this.external(props, specs);
-    if (props.secrets.mode === 'sealed-secrets') this.sealed(props, specs);
+    if (mode === 'inline') this.inline(props, specs, config);
+    if (mode === 'external-secrets') this.external(props, specs, config);
+    if (mode === 'sealed-secrets') this.sealed(props, specs, config);
   }
 
   /** Plain Secrets holding the values from the environment. */
-  private inline(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+  private inline(props: ImmichSecretsProps, specs: readonly SecretSpec[], config: boolean): void {
     const values = props.values;
     if (!values) throw new Error('inline secrets need values');
     const secret = (id: string, name: string, stringData: Record<string, string>) =>
@@ -132,15 +164,15 @@ export class ImmichSecrets extends Construct {
       }
       syncPolicy(secret(spec.id, spec.name, stringData), spec.policy);
     }
-    if (props.oauth) {
+    if (config) {
       syncPolicy(secret('config', this.configFile.name, { [IMMICH_CONFIG_KEY]: props.immichConfig }), PREREQUISITE);
     }
   }
 
   /** ExternalSecrets that copy the values from a secret store into the Secrets. */
-  private external(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+  private external(props: ImmichSecretsProps, specs: readonly SecretSpec[], config: boolean): void {
     const external = props.secrets.externalSecrets;
-    const { storeRef, refreshInterval, oauthClientSecret } = external;
+    const { storeRef, refreshInterval, oauthClientSecret, oauthClientId } = external;
     if (!storeRef.name) throw new Error('external-secrets mode needs a store');
     const secretStoreRef = {
       name: storeRef.name,
@@ -183,8 +215,8 @@ export class ImmichSecrets extends Construct {
       });
       syncPolicy(secret, { ...spec.policy, customResource: true });
     }
-    if (!props.oauth) return;
-    const config = new ExternalSecret(this, 'config', {
+    if (!config) return;
+    const file = new ExternalSecret(this, 'config', {
       metadata: { name: this.configFile.name },
       spec: {
         refreshInterval,
@@ -194,17 +226,25 @@ export class ImmichSecrets extends Construct {
           template: {
             engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,
             type: 'Opaque',
-            data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) },
+            data: {
+              [IMMICH_CONFIG_KEY]: props.immichConfigTemplate({
+                clientSecret: CLIENT_SECRET_KEY,
+                ...(oauthClientId ? { clientId: CLIENT_ID_KEY } : {}),
+              }),
+            },
           },
         },
-        data: [{ secretKey: CLIENT_SECRET_KEY, remoteRef: required(oauthClientSecret, 'oauthClientSecret') }],
+        data: [
+          { secretKey: CLIENT_SECRET_KEY, remoteRef: required(oauthClientSecret, 'oauthClientSecret') },
+          ...(oauthClientId ? [{ secretKey: CLIENT_ID_KEY, remoteRef: oauthClientId }] : []),
+        ],
       },
     });
-    syncPolicy(config, { ...PREREQUISITE, customResource: true });
+    syncPolicy(file, { ...PREREQUISITE, customResource: true });
   }
 
   /** SealedSecrets the controller decrypts into the Secrets. */
-  private sealed(props: ImmichSecretsProps, specs: readonly SecretSpec[]): void {
+  private sealed(props: ImmichSecretsProps, specs: readonly SecretSpec[], config: boolean): void {
     const sealed = props.secrets.sealedSecrets;
     // Strict scope: kubeseal bound each value to this name and namespace, so neither may change.
     for (const spec of specs) {
@@ -220,15 +260,27 @@ export class ImmichSecrets extends Construct {
       });
       syncPolicy(secret, { ...spec.policy, customResource: true });
     }
-    if (!props.oauth) return;
-    const config = new SealedSecret(this, 'config', {
+    if (!config) return;
+    const { oauthClientId } = sealed;
+    const file = new SealedSecret(this, 'config', {
       metadata: { name: this.configFile.name },
       spec: {
-        encryptedData: { [CLIENT_SECRET_KEY]: required(sealed.oauthClientSecret, 'oauthClientSecret') },
-        template: { type: 'Opaque', data: { [IMMICH_CONFIG_KEY]: props.immichConfigTemplate(CLIENT_SECRET_KEY) } },
+        encryptedData: {
+          [CLIENT_SECRET_KEY]: required(sealed.oauthClientSecret, 'oauthClientSecret'),
+          ...(oauthClientId ? { [CLIENT_ID_KEY]: oauthClientId } : {}),
+        },
+        template: {
+          type: 'Opaque',
+          data: {
+            [IMMICH_CONFIG_KEY]: props.immichConfigTemplate({
+              clientSecret: CLIENT_SECRET_KEY,
+              ...(oauthClientId ? { clientId: CLIENT_ID_KEY } : {}),
+            }),
+          },
+        },
       },
     });
-    syncPolicy(config, { ...PREREQUISITE, customResource: true });
+    syncPolicy(file, { ...PREREQUISITE, customResource: true });
   }
 }
 
@@ -260,4 +312,17 @@ function redisSpec(sentinelOptions: Record<string, unknown> | undefined): Secret
     },
     policy: PREREQUISITE,
   };
+}
+
+/** The restic repository Secret VolSync's mover reads; an S3 repository's access keys when given. */
+function resticSpec(name: string, accessKeys: boolean): SecretSpec {
+  const keys: Record<string, keyof SecretValues> = {
+    [RESTIC_SECRET_KEYS.repository]: 'resticRepository',
+    [RESTIC_SECRET_KEYS.password]: 'resticPassword',
+  };
+  if (accessKeys) {
+    keys[RESTIC_SECRET_KEYS.accessKeyId] = 'resticAccessKeyId';
+    keys[RESTIC_SECRET_KEYS.secretAccessKey] = 'resticSecretAccessKey';
+  }
+  return { id: 'restic-repository', name, keys, policy: KEPT };
 }

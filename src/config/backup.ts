@@ -24,7 +24,7 @@ export const backupSection = section({
   database: section({
     /** @default true with the bundled database, false with CloudNativePG (whose backups replace it) */
     enabled: v.optional(bool()),
-    /** When to dump, in the server's time zone. @default "0 02 * * *" */
+    /** When to dump, in `timezone` (the server's `TZ`). @default "0 02 * * *" */
     cronExpression: v.optional(
       text(CRON, 'must be a five-field cron expression like "0 02 * * *"'),
       DATABASE_DUMPS.defaults.cronExpression,
@@ -38,7 +38,10 @@ export const backupSection = section({
     enabled: v.optional(bool(), false),
     /** Secret with the restic repository (`RESTIC_REPOSITORY`, `RESTIC_PASSWORD`, credentials); required when enabled. */
     repositorySecret: v.optional(dnsSubdomain('immich-data-restic')),
-    /** When to back up: five cron fields. @default "0 3 * * *" (after Immich's 02:00 dump) */
+    /**
+     * When to back up: five cron fields, in VolSync's time zone (UTC unless its controller sets
+     * another), not `timezone`. @default "0 3 * * *" (after Immich's 02:00 dump where `timezone` is UTC or east of it)
+     */
     schedule: v.optional(cron(5, '0 3 * * *'), '0 3 * * *'),
     /** Snapshots restic keeps per period. @default { hourly: 0, daily: 7, weekly: 4, monthly: 6 } */
     retain: section({

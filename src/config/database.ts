@@ -1,10 +1,11 @@
 /** The `database` section: the bundled StatefulSet or a CloudNativePG cluster with off-site backups. */
 import * as v from 'valibot';
-import { IMAGES } from '../constants';
+import { BACKUP_SECRET_KEYS, IMAGES } from '../constants';
 import {
   type DeepPartial,
   SQL_NAME,
   bool,
+  checkedSection,
   count,
   cron,
   dnsLabel,
@@ -25,6 +26,9 @@ export const DB_ENGINES = ['bundled', 'cloudnative-pg'] as const;
 
 /** An S3 (or S3-compatible) bucket and optional folder, as Barman Cloud takes it. */
 const OBJECT_STORE_PATH = /^s3:\/\/[a-z0-9][a-z0-9.-]*[a-z0-9](\/\S*)?$/;
+/** A key of a Secret's data. */
+const secretKey = (example: string) =>
+  text(/^[-._a-zA-Z0-9]{1,253}$/, `must be a Secret key like "${example}" (letters, digits, "-", "_" and ".")`);
 /** Retention as the ObjectStore takes it: days, weeks or months. */
 const RETENTION = /^[1-9][0-9]*[dwm]$/;
 
@@ -38,14 +42,35 @@ const backup = strict({
   endpointURL: v.optional(
     text(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL like "https://minio.example.com"'),
   ),
-  /** Secret with keys `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`; required. Created per `secrets.mode`. */
+  /**
+   * Secret with the access key id and secret under `credentialsKeys`; required. Synthesized per
+   * `secrets.mode`, unless listed in `secrets.existing`.
+   */
   credentialsSecret: dnsSubdomain('immich-pg-backup-credentials'),
+  /**
+   * Keys of `credentialsSecret`, e.g. `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` in a Secret a
+   * bucket provisioner made. @default { accessKeyId: "ACCESS_KEY_ID", secretAccessKey: "ACCESS_SECRET_KEY" }
+   */
+  credentialsKeys: checkedSection(
+    {
+      accessKeyId: v.optional(secretKey('ACCESS_KEY_ID'), BACKUP_SECRET_KEYS.accessKeyId),
+      secretAccessKey: v.optional(secretKey('ACCESS_SECRET_KEY'), BACKUP_SECRET_KEYS.secretAccessKey),
+    },
+    ({ accessKeyId, secretAccessKey }, report) => {
+      if (accessKeyId === secretAccessKey) {
+        report(['secretAccessKey'], secretAccessKey, 'must differ from accessKeyId, which names the same key');
+      }
+    },
+  ),
   /** How long backups are kept. @default "30d" */
   retentionPolicy: v.optional(
     text(RETENTION, 'must be a number of days, weeks or months like "30d", "4w" or "6m"'),
     '30d',
   ),
-  /** When base backups run: six cron fields, seconds first. @default "0 0 3 * * *" (03:00 daily) */
+  /**
+   * When base backups run: six cron fields, seconds first, in the operator's time zone (UTC unless
+   * its pod sets another), not `timezone`. @default "0 0 3 * * *" (03:00 daily)
+   */
   schedule: v.optional(cron(6, '0 0 3 * * *'), '0 0 3 * * *'),
   /**
    * Folder of this cluster below `destinationPath`. A cluster restored from a backup must archive

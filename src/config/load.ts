@@ -4,20 +4,13 @@ import { resolve } from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import * as v from 'valibot';
 import { LineCounter, type YAMLError, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
-import {
-  type Config,
-  type LibraryConfig,
-  type Parsed,
-  PSS_LEVELS,
-  type PssLevel,
-  type SecretValues,
-  configSchema,
-} from './schema';
+import { type Config, type LibraryConfig, type Parsed, PSS_LEVELS, type PssLevel, configSchema } from './schema';
 import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
 import { scalingProblems } from './scaling';
 import { accelerationProblems } from './acceleration';
 import { type DeepPartial, schemaShapes, takeListsOutOfMappings } from './primitives';
+import { inlineSecretValues, secretProblems, secretWarnings } from './secrets';
 
 /** Environment variables of the reference deployment and the config key each one overrides. */
 export const ENV_OVERRIDES = {
@@ -146,18 +139,12 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   }
   // Checks across keys and the environment, run on what parsed so far so one run lists everything.
   const partial = result.output as DeepPartial<Parsed>;
-  const oauthOn = partial.oauth?.enabled !== false;
-  if (oauthOn && !partial.oauth?.clientId) {
-    problems.push(
-      'oauth.clientId: required while oauth.enabled is true; set it in the file or with IMMICH_OAUTH_CLIENT_ID, got nothing',
-    );
-  }
-  const needed = neededSecrets(partial);
-  problems.push(...secretSourceProblems(partial, needed, env));
+  problems.push(...secretProblems(partial, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
+  problems.push(...publishedTargetProblems(partial.networkPolicy));
   if (partial.secrets?.mode === 'inline' && partial.argocd?.enabled && !partial.argocd.allowInlineSecrets) {
     problems.push(
       'secrets.mode: "inline" writes plaintext Secrets into dist/, which argocd.enabled syncs from git; use "external-secrets" or "sealed-secrets", or set argocd.allowInlineSecrets: true if that repository is yours alone, got "inline"',
@@ -177,10 +164,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
 
   const parsed = result.output;
-  const secretValues =
-    parsed.secrets.mode === 'inline'
-      ? (Object.fromEntries(needed.map((name) => [name, env[SECRET_SOURCES[name].env]])) as SecretValues)
-      : undefined;
+  const secretValues = parsed.secrets.mode === 'inline' ? inlineSecretValues(parsed, env) : undefined;
   return {
     ...parsed,
     host: parsed.host ?? `immich.${parsed.domain}`,
@@ -201,7 +185,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
     },
     ...(secretValues ? { secretValues } : {}),
     notes,
-    warnings: configWarnings(parsed),
+    warnings: [...configWarnings(parsed), ...secretWarnings(parsed)],
   };
 }
 
@@ -231,6 +215,21 @@ function applyOverrides(input: Record<string, unknown>, env: NodeJS.ProcessEnv) 
     );
   }
   return { fromEnv, notes };
+}
+
+/** A destination reached through the ingress controller needs its entry points. */
+function publishedTargetProblems(policy: DeepPartial<Parsed['networkPolicy']> | undefined): string[] {
+  if (policy?.ingressController?.ports?.length !== 0) return [];
+  const targets: [string, boolean | undefined][] = [
+    ['cloudnativePg.objectStore', policy.cloudnativePg?.objectStore?.viaIngressController],
+    ['volumeBackups', policy.volumeBackups?.viaIngressController],
+  ];
+  return targets
+    .filter(([, via]) => via)
+    .map(
+      ([key]) =>
+        `networkPolicy.${key}.viaIngressController: needs the ingress controller's entry points, but networkPolicy.ingressController.ports is empty; list them there, or set this to false, got true`,
+    );
 }
 
 /** Entry points of the Traefik Helm chart, which share Traefik's default 60 s read timeout. */
@@ -274,58 +273,6 @@ export const EXAMPLE_PLACEHOLDERS: Readonly<Record<string, string>> = {
  */
 export function podSecurityLevel(library: { readonly source: LibraryConfig['source'] }): PssLevel {
   return library.source === 'hostPath' ? 'privileged' : 'restricted';
-}
-
-/** Where each secret value comes from: an environment variable in inline mode, a key of the mode's section otherwise. */
-const SECRET_SOURCES: Record<keyof SecretValues, { readonly env: string; readonly when?: string }> = {
-  dbPassword: { env: 'IMMICH_DB_PASSWORD' },
-  oauthClientSecret: { env: 'IMMICH_OAUTH_CLIENT_SECRET', when: 'oauth.enabled is true' },
-  backupAccessKeyId: { env: 'IMMICH_BACKUP_ACCESS_KEY_ID', when: 'database.cloudnativePg.backup is set' },
-  backupSecretAccessKey: { env: 'IMMICH_BACKUP_SECRET_ACCESS_KEY', when: 'database.cloudnativePg.backup is set' },
-  redisPassword: { env: 'IMMICH_REDIS_PASSWORD', when: 'valkey.external.password is true' },
-};
-
-/** The secret values this configuration uses. */
-function neededSecrets(partial: DeepPartial<Parsed>): (keyof SecretValues)[] {
-  const database = partial.database;
-  const onCloudnativePg = database?.engine === 'cloudnative-pg';
-  const cnpg = database?.cloudnativePg;
-  return [
-    // With CloudNativePG the operator makes the password; only a bundled postgres kept beside it needs one.
-    ...(!onCloudnativePg || cnpg?.importFrom || cnpg?.keepBundled ? (['dbPassword'] as const) : []),
-    ...(partial.oauth?.enabled !== false ? (['oauthClientSecret'] as const) : []),
-    ...(onCloudnativePg && cnpg?.backup ? (['backupAccessKeyId', 'backupSecretAccessKey'] as const) : []),
-    ...(partial.valkey?.mode === 'external' && partial.valkey.external?.password ? (['redisPassword'] as const) : []),
-  ];
-}
-
-/** Secret values or keys the chosen secrets mode needs but the environment or configuration lacks. */
-function secretSourceProblems(
-  partial: DeepPartial<Parsed>,
-  needed: readonly (keyof SecretValues)[],
-  env: NodeJS.ProcessEnv,
-): string[] {
-  const mode = partial.secrets?.mode;
-  const problems: string[] = [];
-  const missing = (key: string, name: keyof SecretValues) => {
-    const when = SECRET_SOURCES[name].when;
-    problems.push(`${key}: required when secrets.mode is "${mode}"${when ? ` and ${when}` : ''}, got nothing`);
-  };
-  if (mode === 'external-secrets' && !partial.secrets?.externalSecrets?.storeRef?.name) {
-    problems.push(
-      'secrets.externalSecrets.storeRef.name: required when secrets.mode is "external-secrets", got nothing',
-    );
-  }
-  for (const name of needed) {
-    if (mode === 'inline' && !env[SECRET_SOURCES[name].env]) missing(SECRET_SOURCES[name].env, name);
-    if (mode === 'external-secrets' && !partial.secrets?.externalSecrets?.[name]) {
-      missing(`secrets.externalSecrets.${name}`, name);
-    }
-    if (mode === 'sealed-secrets' && !partial.secrets?.sealedSecrets?.[name]) {
-      missing(`secrets.sealedSecrets.${name}`, name);
-    }
-  }
-  return problems;
 }
 
 /**

@@ -389,12 +389,30 @@ export const imageRef = text(
 );
 
 /** Destinations for NetworkPolicy egress: CIDRs and ports. */
-export const egressTarget = (what: string, ports: number[]) =>
+export const egressTarget = (what: string, ports: number[]) => section(egressTargetEntries(what, ports));
+
+/**
+ * Destinations for NetworkPolicy egress that may also be a host published behind the in-cluster
+ * ingress controller, as an OIDC issuer can be.
+ */
+export const publishedEgressTarget = (what: string, ports: number[]) =>
   section({
+    ...egressTargetEntries(what, ports),
+    /**
+     * The destination's host name resolves to the in-cluster ingress controller: also allow its
+     * pods (`networkPolicy.ingressController`) on their entry points, which the cluster rewrites
+     * the traffic to and where an address block no longer matches. @default false
+     */
+    viaIngressController: v.optional(bool(), false),
+  });
+
+function egressTargetEntries(what: string, ports: number[]) {
+  return {
     /** @default ["0.0.0.0/0", "::/0"] */
     cidrs: v.optional(
       v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, `must name at least one CIDR of ${what}`)),
       ['0.0.0.0/0', '::/0'],
     ),
     ports: v.optional(v.pipe(v.array(port, 'must be a list'), v.minLength(1, 'must name at least one port')), ports),
-  });
+  };
+}

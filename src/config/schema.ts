@@ -25,6 +25,7 @@ import {
   volume,
   DURATION,
   egressTarget,
+  publishedEgressTarget,
   volumeEntries,
   count,
   quantity,
@@ -87,6 +88,32 @@ const sealedValue = v.pipe(
   v.minLength(SEALED_MIN_LENGTH, `must be the output of "kubeseal --raw" (at least ${SEALED_MIN_LENGTH} characters)`),
 );
 
+/**
+ * Where each secret value comes from in the secret store, or its sealed form: a remote key or a
+ * `kubeseal --raw` output per value. Each is needed only while the stack uses its Secret.
+ */
+function storeEntries<T extends v.GenericSchema>(value: T) {
+  return {
+    /** The database password, for Secret `immich-db`; needed with the bundled postgres. */
+    dbPassword: v.optional(value),
+    /** The OAuth client secret, for Secret `immich-config`; needed while OAuth is on. */
+    oauthClientSecret: v.optional(value),
+    /** The OAuth client id, for Secret `immich-config`, in place of `oauth.clientId`. @default oauth.clientId */
+    oauthClientId: v.optional(value),
+    /** The object store's access key id and secret, for `database.cloudnativePg.backup.credentialsSecret`. */
+    backupAccessKeyId: v.optional(value),
+    backupSecretAccessKey: v.optional(value),
+    /** The external Redis password, for Secret `immich-redis`; needed with `valkey.external.password`. */
+    redisPassword: v.optional(value),
+    /** `RESTIC_REPOSITORY` and `RESTIC_PASSWORD` of `backup.volumes.repositorySecret`. */
+    resticRepository: v.optional(value),
+    resticPassword: v.optional(value),
+    /** `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` of an S3 restic repository. @default none */
+    resticAccessKeyId: v.optional(value),
+    resticSecretAccessKey: v.optional(value),
+  };
+}
+
 /** The configuration schema: every key with its default. The README's reference mirrors it. */
 export const configSchema = strict({
   /** Namespace of every object. @default "immich" */
@@ -122,12 +149,17 @@ export const configSchema = strict({
   timezone: v.optional(timezone, 'UTC'),
   secrets: section({
     /**
-     * Where the DB password and the OAuth client secret come from (`IMMICH_SECRETS_MODE`):
-     * `existing` Secrets created with kubectl; `inline` Secrets synthesized from the environment;
-     * `external-secrets` ExternalSecrets read from a secret store; `sealed-secrets` SealedSecrets
-     * holding kubeseal output. @default "existing"
+     * Where the Secrets come from (`IMMICH_SECRETS_MODE`): `existing` Secrets created with
+     * kubectl; `inline` Secrets synthesized from the environment; `external-secrets`
+     * ExternalSecrets read from a secret store; `sealed-secrets` SealedSecrets holding kubeseal
+     * output. @default "existing"
      */
     mode: v.optional(oneOf(SECRET_MODES), 'existing'),
+    /**
+     * Secrets of the stack you create yourself although `mode` would synthesize them, by name, e.g.
+     * an object store Secret made by a bucket provisioner. @default none
+     */
+    existing: v.optional(v.array(dnsSubdomain('immich-pg-backup-credentials'), 'must be a list'), []),
     /** Used with `mode: external-secrets`. */
     externalSecrets: section({
       /** The SecretStore or ClusterSecretStore to read from; `name` is required in this mode. */
@@ -138,28 +170,10 @@ export const configSchema = strict({
       }),
       /** How often the operator re-reads the store. @default "1h" */
       refreshInterval: v.optional(text(DURATION, 'must be a duration like "1h" or "15m"'), '1h'),
-      /** Remote key (and optional property) of the database password; required in this mode. */
-      dbPassword: v.optional(remoteRef),
-      /** Remote key (and optional property) of the OAuth client secret; required while OAuth is on. */
-      oauthClientSecret: v.optional(remoteRef),
-      /** Remote keys of the object store's access key id and secret; required with `database.cloudnativePg.backup`. */
-      backupAccessKeyId: v.optional(remoteRef),
-      backupSecretAccessKey: v.optional(remoteRef),
-      /** Remote key of the external Redis password; required with `valkey.external.password`. */
-      redisPassword: v.optional(remoteRef),
+      ...storeEntries(remoteRef),
     }),
     /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
-    sealedSecrets: section({
-      /** The database password sealed for Secret `immich-db`; required in this mode. */
-      dbPassword: v.optional(sealedValue),
-      /** The OAuth client secret sealed for Secret `immich-config`; required while OAuth is on. */
-      oauthClientSecret: v.optional(sealedValue),
-      /** The object store's access key id and secret, sealed for `database.cloudnativePg.backup.credentialsSecret`. */
-      backupAccessKeyId: v.optional(sealedValue),
-      backupSecretAccessKey: v.optional(sealedValue),
-      /** The external Redis password, sealed for Secret `immich-redis`. */
-      redisPassword: v.optional(sealedValue),
-    }),
+    sealedSecrets: section(storeEntries(sealedValue)),
   }),
   database: databaseSection,
   oauth: section({
@@ -319,14 +333,17 @@ export const configSchema = strict({
       /** @default { k8s-app: kube-dns } */
       podSelector: v.optional(labelSelector('k8s-app: kube-dns'), { 'k8s-app': 'kube-dns' }),
     }),
-    /** Outbound HTTPS of the server: the OIDC issuer, the version check. */
+    /**
+     * Immich's outbound calls: mail, webhooks, the version check (from the pods that run jobs) and
+     * the OIDC issuer (from the server alone, which also gets the issuer URL's port).
+     */
     serverEgress: section({
       /** @default ["0.0.0.0/0", "::/0"] */
       cidrs: v.optional(v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, 'must name at least one CIDR')), [
         '0.0.0.0/0',
         '::/0',
       ]),
-      /** Ports besides the issuer's own. @default [443] */
+      /** Ports besides the issuer's own; add the SMTP port for mail. @default [443] */
       ports: v.optional(v.array(port, 'must be a list'), [443]),
     }),
     /** Let machine learning download models over HTTPS from public addresses. @default true */
@@ -347,12 +364,12 @@ export const configSchema = strict({
       /** The Kubernetes API, which the instances call: after DNAT its endpoints, often on 6443. @default any address, ports [443, 6443] */
       kubernetesApi: egressTarget('the API server', [443, 6443]),
       /** The object store of `database.cloudnativePg.backup`; the endpointURL's port is added. @default any address, port [443] */
-      objectStore: egressTarget('the object store', [443]),
+      objectStore: publishedEgressTarget('the object store', [443]),
     }),
     /** An external Redis or Sentinel set (`valkey.mode: external`). */
     externalRedis: externalRedisPolicy,
     /** The restic repository of `backup.volumes`, which the VolSync mover writes to. @default any address, port [443] */
-    volumeBackups: egressTarget('the restic repository', [443]),
+    volumeBackups: publishedEgressTarget('the restic repository', [443]),
   }),
   argocd: section({
     /** Render an Argo CD Application into `dist/argocd/`. @default false */
@@ -410,6 +427,11 @@ export interface SecretValues {
   readonly backupSecretAccessKey?: string;
   /** For an external Redis that needs one. */
   readonly redisPassword?: string;
+  /** For VolSync's restic repository; the access keys only for an S3 repository. */
+  readonly resticRepository?: string;
+  readonly resticPassword?: string;
+  readonly resticAccessKeyId?: string;
+  readonly resticSecretAccessKey?: string;
 }
 
 /** The validated configuration with derived defaults resolved. */

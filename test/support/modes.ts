@@ -14,6 +14,10 @@ export const PLAINTEXT = {
   IMMICH_BACKUP_ACCESS_KEY_ID: 'backup-key-1d',
   IMMICH_BACKUP_SECRET_ACCESS_KEY: 'backup-s3cret-key',
   IMMICH_REDIS_PASSWORD: 'redis-pa55',
+  IMMICH_RESTIC_REPOSITORY: 's3:https://restic.example.com/immich-data-pr1vate',
+  IMMICH_RESTIC_PASSWORD: 'restic-pa55',
+  IMMICH_RESTIC_ACCESS_KEY_ID: 'restic-key-1d',
+  IMMICH_RESTIC_SECRET_ACCESS_KEY: 'restic-s3cret-key',
 };
 
 /** Stand-ins for `kubeseal --raw` output: base64 and as long as a real sealed value. */
@@ -23,15 +27,30 @@ export const SEALED = {
   backupAccessKeyId: `AgD${'S'.repeat(400)}==`,
   backupSecretAccessKey: `AgE${'T'.repeat(400)}==`,
   redisPassword: `AgF${'U'.repeat(400)}==`,
+  resticRepository: `AgG${'V'.repeat(400)}==`,
+  resticPassword: `AgH${'W'.repeat(400)}==`,
+  resticAccessKeyId: `AgI${'X'.repeat(400)}==`,
+  resticSecretAccessKey: `AgJ${'Y'.repeat(400)}==`,
 };
 
-const EXTERNAL_REFS = {
+/** The OAuth client id sealed for `immich-config`, in place of `oauth.clientId`. */
+export const SEALED_CLIENT_ID = `AgK${'Z'.repeat(400)}==`;
+
+export const EXTERNAL_REFS = {
   storeRef: { name: 'vault' },
   dbPassword: { key: 'immich/database', property: 'password' },
   oauthClientSecret: { key: 'immich/oauth', property: 'client-secret' },
   backupAccessKeyId: { key: 'immich/s3', property: 'access-key-id' },
   backupSecretAccessKey: { key: 'immich/s3', property: 'secret-access-key' },
+  redisPassword: { key: 'immich/redis', property: 'password' },
+  resticRepository: { key: 'immich/restic', property: 'repository' },
+  resticPassword: { key: 'immich/restic', property: 'password' },
+  resticAccessKeyId: { key: 'immich/restic', property: 'access-key-id' },
+  resticSecretAccessKey: { key: 'immich/restic', property: 'secret-access-key' },
 };
+
+/** The OAuth client id in the store, in place of `oauth.clientId`. */
+export const EXTERNAL_CLIENT_ID = { key: 'immich/oauth', property: 'client-id' };
 
 /** Inline secrets beside the example's Argo CD Application need its explicit consent. */
 export const INLINE = {
@@ -115,9 +134,14 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: {},
   },
-  'split workers with a Sentinel set, sealed secrets': {
+  'split workers with a Sentinel set, mail on 587 and an OIDC issuer on 9443, sealed secrets': {
     mode: 'sealed-secrets',
-    overrides: { ...SPLIT, secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED } },
+    overrides: {
+      ...SPLIT,
+      secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+      oauth: { clientId: 'immich', issuerUrl: 'https://auth.example.com:9443/application/o/immich/' },
+      networkPolicy: { serverEgress: { ports: [443, 587] } },
+    },
     external: {},
   },
   'split workers with a Sentinel set, inline secrets': {
@@ -137,22 +161,26 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     external: { secrets: ['immich-db', 'immich-config'] },
   },
-  'monitoring of split workers on CloudNativePG with backups, inline secrets': {
+  'monitoring of split workers on CloudNativePG with backups and volume backups, inline secrets': {
     mode: 'inline',
     overrides: {
       ...SPLIT,
       ...MODES.inline.overrides,
       database: cnpg({ backup: CNPG_BACKUP }),
-      backup: {},
+      backup: { volumes: VOLUME_BACKUPS },
       monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
     },
     external: {},
   },
-  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets':
+  'homelab: split workers on RWX with an Intel transcoding GPU, NVIDIA machine learning, CloudNativePG with backups, volume backups, monitoring, external secrets with the OAuth client id':
     {
       mode: 'external-secrets',
       overrides: {
-        ...MODES['external-secrets'].overrides,
+        secrets: {
+          mode: 'external-secrets',
+          externalSecrets: { ...EXTERNAL_REFS, oauthClientId: EXTERNAL_CLIENT_ID },
+        },
+        oauth: {},
         server: { workers: 'split', replicas: 2, microservicesReplicas: 2 },
         storage: { data: { accessModes: ['ReadWriteMany'] } },
         transcoding: { acceleration: 'qsv', hardwareDecoding: true, gpu: { renderGroupId: 993 } },
@@ -164,8 +192,13 @@ export const SCENARIOS: Record<string, Scenario> = {
           labels: { release: 'kube-prometheus-stack' },
           dashboard: { namespace: 'monitoring' },
         },
+        // MinIO behind the in-cluster Traefik holds both backups.
+        networkPolicy: {
+          cloudnativePg: { objectStore: { viaIngressController: true } },
+          volumeBackups: { viaIngressController: true },
+        },
       },
-      external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
+      external: {},
     },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
@@ -177,28 +210,37 @@ export const SCENARIOS: Record<string, Scenario> = {
     overrides: { ...MODES.inline.overrides, database: cnpg({ backup: CNPG_BACKUP, instances: 2 }), backup: {} },
     external: {},
   },
-  'cloudnative-pg importing the bundled database, sealed secrets': {
+  'cloudnative-pg importing the bundled database, volume backups, sealed secrets with the OAuth client id': {
     mode: 'sealed-secrets',
     overrides: {
-      ...MODES['sealed-secrets'].overrides,
+      secrets: { mode: 'sealed-secrets', sealedSecrets: { ...SEALED, oauthClientId: SEALED_CLIENT_ID } },
+      oauth: {},
       database: cnpg({ backup: CNPG_BACKUP, importFrom: 'bundled' }),
-      backup: {},
+      backup: { volumes: VOLUME_BACKUPS },
     },
     external: {},
   },
-  'cloudnative-pg recovered to a point in time, external secrets, volume restore': {
+  'cloudnative-pg recovered to a point in time, volume restore, external secrets beside existing backup Secrets': {
     mode: 'external-secrets',
     overrides: {
-      ...MODES['external-secrets'].overrides,
+      // Both backup Secrets come from elsewhere, the object store's with the keys its provisioner chose.
+      secrets: {
+        ...(MODES['external-secrets'].overrides.secrets as object),
+        existing: [CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret],
+      },
       database: cnpg({
-        backup: { ...CNPG_BACKUP, serverName: 'immich-pg-2' },
+        backup: {
+          ...CNPG_BACKUP,
+          serverName: 'immich-pg-2',
+          credentialsKeys: { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' },
+        },
         bootstrap: 'recovery',
         recovery: { serverName: 'immich-pg', targetTime: '2026-11-26T08:00:00Z' },
         walStorage: { size: '2Gi' },
       }),
       backup: { volumes: { ...VOLUME_BACKUPS, restore: { enabled: true, restoreAsOf: '2026-11-26T08:00:00Z' } } },
     },
-    external: { secrets: [VOLUME_BACKUPS.repositorySecret] },
+    external: { secrets: [CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret] },
   },
 };
 

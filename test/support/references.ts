@@ -2,7 +2,7 @@
  * Cross-reference checks over a set of synthesized objects: Services and NetworkPolicies select pods and ports that
  * exist, and pods reference Secrets, ConfigMaps, claims, volumes and service accounts that exist.
  */
-import { CLOUDNATIVE_PG } from '../../src/constants';
+import { CLOUDNATIVE_PG, RESTIC_SECRET_KEYS } from '../../src/constants';
 import { podTemplateOf } from '../../src/lib/pss';
 
 /** Names of objects that exist in the cluster without being synthesized. */
@@ -125,7 +125,7 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
 /**
  * The pods an operator runs for a custom resource, as a pod spec that references what they use:
  * CloudNativePG instances (labels, ports, Secrets of external clusters) and VolSync movers (the
- * claim, the repository Secret, the ServiceAccount, the labels).
+ * claim, the repository Secret and its keys, the ServiceAccount, the labels).
  */
 function operatorPods(object: any): Workload[] {
   const ref = refOf(object);
@@ -153,7 +153,14 @@ function operatorPods(object: any): Workload[] {
       containers: [{ name: 'restic' }],
       volumes: [
         ...(claim ? [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] : []),
-        { name: 'repository', secret: { secretName: restic.repository } },
+        // The mover reads the repository and its password from the Secret; VolSync requires both keys.
+        {
+          name: 'repository',
+          secret: {
+            secretName: restic.repository,
+            items: [RESTIC_SECRET_KEYS.repository, RESTIC_SECRET_KEYS.password].map((key) => ({ key, path: key })),
+          },
+        },
       ],
     };
     return [{ ref, namespace, labels: restic.moverPodLabels ?? {}, spec, claimTemplates: [] }];
