@@ -74,6 +74,7 @@ export class ImmichChart extends Chart {
       backend: mlBackend(ml.backend),
       gpu: { ...ml.gpu, resource: gpuResource(ml.backend, ml.gpu.resource) },
       preload: ml.preload,
+      modelRevision: ml.modelRevision,
       storage: storage.mlCache,
       cache: ml.cache,
       resources: config.resources.machineLearning,
@@ -149,8 +150,12 @@ export class ImmichChart extends Chart {
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
-    // Several pods on one volume need ReadWriteMany (the configuration check insists).
-    const canCoexist = storage.data.accessModes.includes('ReadWriteMany');
+    // Several pods on one volume need ReadWriteMany (the configuration check insists); a rollout may
+    // surge only when every claim of the Immich pods is ReadWriteMany.
+    const pluginsClaim = config.immich.externalPlugins ? NAMES.pluginsPvc : undefined;
+    const canCoexist =
+      storage.data.accessModes.includes('ReadWriteMany') &&
+      (!pluginsClaim || storage.plugins.accessModes.includes('ReadWriteMany'));
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -158,6 +163,8 @@ export class ImmichChart extends Chart {
       digest: config.immich.digests.server,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
+      logFormat: config.immich.logFormat,
+      pluginsClaim,
       database: databaseConnection,
       redis: redisConnection,
       machineLearning: machineLearning.endpoint,
@@ -177,6 +184,8 @@ export class ImmichChart extends Chart {
       transcoding: serverTranscodes ? transcoding : undefined,
       ...immich,
       storage: storage.data,
+      pluginsStorage: storage.plugins,
+      trustedProxies: config.immich.trustedProxies,
       resources: config.resources.server,
       workers: split ? 'api' : 'all',
       scaling: {

@@ -66,6 +66,8 @@ export const PATHS = {
   /** Model cache of machine learning (MACHINE_LEARNING_CACHE_FOLDER default). */
   mlCache: '/cache',
   valkeyData: '/data',
+  /** `IMMICH_PLUGINS_INSTALL_FOLDER`: each subfolder holds one external plugin's manifest.json and wasm. */
+  plugins: '/plugins',
   postgresData: '/var/lib/postgresql/data',
 } as const;
 
@@ -101,6 +103,8 @@ export const NAMES = {
   /** The claim of an NFS photo library; its PersistentVolume is this name plus the namespace. */
   libraryPvc: 'immich-library',
   valkeyPvc: 'valkey-data',
+  /** External Immich plugins, with `immich.externalPlugins`. */
+  pluginsPvc: 'immich-plugins',
   /** volumeClaimTemplate name; the PVC becomes `data-immich-postgres-0`. */
   postgresVolumeClaim: 'data',
   dbSecret: 'immich-db',
@@ -140,13 +144,32 @@ export const CLOUDNATIVE_PG = {
   defaultAccessMode: 'ReadWriteOnce',
 } as const;
 
-/** Environment variables of the Immich server that locate its files. */
+/**
+ * Environment variables of the Immich server (its `server/src/dtos/env.dto.ts`); each is emitted
+ * only when its configuration key is set, except the first two.
+ * @see https://immich.app/docs/install/environment-variables
+ */
 export const IMMICH_ENV = {
   /** The system config file. @see https://immich.app/docs/install/config-file */
   configFile: 'IMMICH_CONFIG_FILE',
-  /** The media root (uploads, thumbnails, database dumps). @see https://immich.app/docs/install/environment-variables */
+  /** The media root (uploads, thumbnails, database dumps). */
   mediaLocation: 'IMMICH_MEDIA_LOCATION',
+  /** IPs or CIDRs, comma-separated, whose `X-Forwarded-For` Immich believes; unset trusts link-local and private ranges. */
+  trustedProxies: 'IMMICH_TRUSTED_PROXIES',
+  /** `console` or `json` (immich-app/immich#24791). */
+  logFormat: 'IMMICH_LOG_FORMAT',
+  /** `true` imports the plugins of the install folder at start (boolean in the env DTO). */
+  allowExternalPlugins: 'IMMICH_ALLOW_EXTERNAL_PLUGINS',
+  /** An absolute path (the env DTO refuses any other). */
+  pluginsInstallFolder: 'IMMICH_PLUGINS_INSTALL_FOLDER',
 } as const;
+
+/**
+ * Machine learning's `MACHINE_LEARNING_MODEL_REVISION`: `main` (the default) or `v2`, v3.3.0's
+ * optimized exports, downloaded into a folder of their own beside those already cached.
+ * @see https://github.com/immich-app/immich/releases/tag/v3.3.0
+ */
+export const ML_MODEL_REVISION_ENV = 'MACHINE_LEARNING_MODEL_REVISION';
 
 /**
  * Immich's own database dumps: `backup.database` of the system config file, written to

@@ -85,9 +85,11 @@ export type SchedulingConfig = v.InferOutput<typeof schedulingSection>;
 interface ScalingInput {
   readonly server?: DeepPartial<ServerConfig>;
   readonly valkey?: DeepPartial<ValkeyConfig>;
+  readonly immich?: { readonly externalPlugins?: boolean };
   readonly storage?: {
     readonly data?: { readonly accessModes?: readonly (string | undefined)[]; readonly existingClaim?: string };
     readonly mlCache?: { readonly accessModes?: readonly (string | undefined)[] };
+    readonly plugins?: { readonly accessModes?: readonly (string | undefined)[] };
   };
   readonly machineLearning?: { readonly replicas?: number; readonly cache?: string };
 }
@@ -111,6 +113,11 @@ export function scalingProblems(input: ScalingInput): string[] {
         : `server.replicas is ${pods}`;
     problems.push(
       `storage.data.accessModes: ${why} that all mount immich-data, which then needs ReadWriteMany storage; set storage.data.accessModes: [ReadWriteMany] with a StorageClass that provides it, or storage.data.existingClaim with such a claim, got ${JSON.stringify(data?.accessModes ?? ['ReadWriteOnce'])}`,
+    );
+  }
+  if (input.immich?.externalPlugins && pods > 1 && !rwx(input.storage?.plugins?.accessModes)) {
+    problems.push(
+      `storage.plugins.accessModes: immich.externalPlugins mounts immich-plugins in all ${pods} Immich pods, which then needs ReadWriteMany storage like storage.data; set storage.plugins.accessModes: [ReadWriteMany], got ${JSON.stringify(input.storage?.plugins?.accessModes ?? ['ReadWriteOnce'])}`,
     );
   }
   const ml = input.machineLearning;
