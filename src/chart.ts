@@ -12,6 +12,7 @@ import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets } from './components/secrets';
 import { Valkey } from './components/valkey';
+import { Dragonfly } from './components/dragonfly';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
@@ -136,15 +137,19 @@ export class ImmichChart extends Chart {
     const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
-    const valkey = externalRedis
+    // The bundled queue: Valkey, or Dragonfly behind the same Service.
+    const queueProps = {
+      instance,
+      storage: storage.valkey,
+      resources: config.resources.valkey,
+      priorityClassName: priority.valkey,
+    };
+    const queue = externalRedis
       ? undefined
-      : new Valkey(this, 'valkey', {
-          instance,
-          storage: storage.valkey,
-          resources: config.resources.valkey,
-          priorityClassName: priority.valkey,
-        });
-    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : valkey?.connection;
+      : config.valkey.engine === 'dragonfly'
+        ? new Dragonfly(this, 'dragonfly', queueProps)
+        : new Valkey(this, 'valkey', queueProps);
+    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : queue?.connection;
     if (!redisConnection) throw new Error('no Redis was built');
 
     const { workers, replicas, microservicesReplicas } = config.server;
@@ -236,7 +241,7 @@ export class ImmichChart extends Chart {
             NAMES.server,
             ...(microservices ? [NAMES.microservices] : []),
             NAMES.machineLearning,
-            ...(valkey ? [NAMES.valkey] : []),
+            ...(queue ? [queue.workload] : []),
           ],
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
@@ -252,7 +257,7 @@ export class ImmichChart extends Chart {
         machineLearning: machineLearning.endpoint,
         microservices: microservices?.pods,
         database: databaseConnection.endpoint,
-        valkey: valkey?.endpoint,
+        valkey: queue?.endpoint,
         externalRedis: externalRedis && {
           cidrs: config.networkPolicy.externalRedis.cidrs,
           ports: config.networkPolicy.externalRedis.ports ?? externalRedisPorts(externalRedis),

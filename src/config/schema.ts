@@ -258,7 +258,7 @@ export const configSchema = strict({
     }),
     /** Machine-learning model cache. */
     mlCache: volume('10Gi'),
-    /** Valkey job queue. */
+    /** The bundled job queue: `valkey-data`, or `dragonfly-data` with `valkey.engine: dragonfly`. */
     valkey: volume('1Gi'),
     /** External plugins (`immich-plugins`), with `immich.externalPlugins`; ReadWriteMany for more than one Immich pod. */
     plugins: volume('1Gi'),
@@ -311,7 +311,11 @@ export const configSchema = strict({
     microservices: resources('250m', '768Mi', '4Gi'),
     /** Not measured: a stand-in ran in its place; the models it loads decide its memory. */
     machineLearning: resources('250m', '2Gi', '8Gi'),
-    /** 10 MiB with an empty queue; the request leaves room for a backlog of jobs. */
+    /**
+     * 10 MiB with an empty queue; the request leaves room for a backlog of jobs. With
+     * `valkey.engine: dragonfly`, 80% of the memory limit is its `--maxmemory`, and the CPU (the
+     * limit, else the request) its thread count, one per 256Mi of it.
+     */
     valkey: resources('50m', '64Mi', '512Mi'),
     /** 83-110 MiB with an empty library; the request leaves room for the shared buffers to fill. */
     postgres: resources('250m', '512Mi', '2Gi'),
