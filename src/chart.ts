@@ -12,6 +12,7 @@ import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets, clientIdFromStore } from './components/secrets';
 import { Valkey } from './components/valkey';
+import { Dragonfly } from './components/dragonfly';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
@@ -80,6 +81,7 @@ export class ImmichChart extends Chart {
       backend: mlBackend(ml.backend),
       gpu: { ...ml.gpu, resource: gpuResource(ml.backend, ml.gpu.resource) },
       preload: ml.preload,
+      modelRevision: ml.modelRevision,
       storage: storage.mlCache,
       cache: ml.cache,
       resources: config.resources.machineLearning,
@@ -146,22 +148,30 @@ export class ImmichChart extends Chart {
     const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
-    const valkey = externalRedis
+    // The bundled queue: Valkey, or Dragonfly behind the same Service.
+    const queueProps = {
+      instance,
+      storage: storage.valkey,
+      resources: config.resources.valkey,
+      priorityClassName: priority.valkey,
+    };
+    const queue = externalRedis
       ? undefined
-      : new Valkey(this, 'valkey', {
-          instance,
-          storage: storage.valkey,
-          resources: config.resources.valkey,
-          priorityClassName: priority.valkey,
-        });
-    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : valkey?.connection;
+      : config.valkey.engine === 'dragonfly'
+        ? new Dragonfly(this, 'dragonfly', queueProps)
+        : new Valkey(this, 'valkey', queueProps);
+    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : queue?.connection;
     if (!redisConnection) throw new Error('no Redis was built');
 
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
-    // Several pods on one volume need ReadWriteMany (the configuration check insists).
-    const canCoexist = storage.data.accessModes.includes('ReadWriteMany');
+    // Several pods on one volume need ReadWriteMany (the configuration check insists); a rollout may
+    // surge only when every claim of the Immich pods is ReadWriteMany.
+    const pluginsClaim = config.immich.externalPlugins ? NAMES.pluginsPvc : undefined;
+    const canCoexist =
+      storage.data.accessModes.includes('ReadWriteMany') &&
+      (!pluginsClaim || storage.plugins.accessModes.includes('ReadWriteMany'));
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -169,6 +179,8 @@ export class ImmichChart extends Chart {
       digest: config.immich.digests.server,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
+      logFormat: config.immich.logFormat,
+      pluginsClaim,
       database: databaseConnection,
       redis: redisConnection,
       machineLearning: machineLearning.endpoint,
@@ -188,6 +200,8 @@ export class ImmichChart extends Chart {
       transcoding: serverTranscodes ? transcoding : undefined,
       ...immich,
       storage: storage.data,
+      pluginsStorage: storage.plugins,
+      trustedProxies: config.immich.trustedProxies,
       resources: config.resources.server,
       workers: split ? 'api' : 'all',
       scaling: {
@@ -238,7 +252,7 @@ export class ImmichChart extends Chart {
             NAMES.server,
             ...(microservices ? [NAMES.microservices] : []),
             NAMES.machineLearning,
-            ...(valkey ? [NAMES.valkey] : []),
+            ...(queue ? [queue.workload] : []),
           ],
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
@@ -254,7 +268,7 @@ export class ImmichChart extends Chart {
         machineLearning: machineLearning.endpoint,
         microservices: microservices?.pods,
         database: databaseConnection.endpoint,
-        valkey: valkey?.endpoint,
+        valkey: queue?.endpoint,
         externalRedis: externalRedis && {
           cidrs: config.networkPolicy.externalRedis.cidrs,
           ports: config.networkPolicy.externalRedis.ports ?? externalRedisPorts(externalRedis),

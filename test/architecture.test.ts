@@ -40,6 +40,21 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
       expect(doc).toContain(`Service \`${s.metadata.name}\``);
   });
 
+  test("shows the command and arguments of every container that sets them, in its workload's section", () => {
+    for (const w of objects.filter((o) => WORKLOAD_KINDS.includes(o.kind) && o.spec.template)) {
+      const start = doc.indexOf(`### \`${w.metadata.name}\` (${w.kind})\n`);
+      const next = doc.slice(start + 1).search(/\n##/);
+      const part = doc.slice(start, next < 0 ? undefined : start + 1 + next);
+      for (const c of w.spec.template.spec.containers.filter((c: any) => c.command || c.args)) {
+        for (const words of [c.command, c.args].filter(Boolean))
+          expect({ workload: w.metadata.name, shown: part.includes(`\`${words.join(' ')}\``) }).toEqual({
+            workload: w.metadata.name,
+            shown: true,
+          });
+      }
+    }
+  });
+
   test('lists every claim: PVCs, StatefulSet claim templates and CloudNativePG instance volumes', () => {
     const volumes = section(doc, '## Persistent volumes');
     const claims = expectedClaims(objects);

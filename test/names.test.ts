@@ -129,6 +129,20 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
     ],
   ],
   [
+    'a bundled Dragonfly behind Service valkey, with external plugins',
+    { valkey: { engine: 'dragonfly' }, immich: { externalPlugins: true } },
+    'existing',
+    [
+      ...COMMON.filter(
+        (name) => !['Deployment/valkey', 'PersistentVolumeClaim/valkey-data', 'ServiceAccount/valkey'].includes(name),
+      ),
+      'Deployment/dragonfly',
+      'PersistentVolumeClaim/dragonfly-data',
+      'PersistentVolumeClaim/immich-plugins',
+      'ServiceAccount/dragonfly',
+    ],
+  ],
+  [
     'volume backups and a restore',
     { backup: { volumes: { ...VOLUME_BACKUPS, restore: { enabled: true } } } },
     'existing',

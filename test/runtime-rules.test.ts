@@ -43,6 +43,24 @@ function preStopWait(container: any): number {
   return command[0] === 'sleep' && command.length === 2 ? Number(command[1]) : 0;
 }
 
+/** Pods an owner runs at most during a rollout: its replicas, plus one when it may surge. */
+function podsAtOnce(object: any): number {
+  const replicas = object.spec.replicas ?? 1;
+  const strategy = object.spec.strategy ?? object.spec.updateStrategy ?? {};
+  const surge = strategy.type === 'RollingUpdate' ? Number(strategy.rollingUpdate?.maxSurge ?? 1) : 0;
+  return replicas + (replicas > 0 ? surge : 0);
+}
+
+/** The claim behind each mount path of a container, as `path → claim`. */
+function mountedClaims(container: any, spec: any): Record<string, string> {
+  const claims: Record<string, string> = {};
+  for (const mount of container.volumeMounts ?? []) {
+    const claim = spec.volumes.find((v: any) => v.name === mount.name)?.persistentVolumeClaim?.claimName;
+    if (claim) claims[mount.mountPath] = claim;
+  }
+  return claims;
+}
+
 /** Where a container's database connection goes, as `host:port`, or undefined when it has none. */
 function databaseTarget(container: any, spec: any): string | undefined {
   const env = envOf(container);
@@ -106,6 +124,60 @@ describe.each(rendered)('%s', (_name, objects) => {
     expect(connecting).toBeGreaterThanOrEqual(1);
   });
 
+  test('a ReadWriteOnce claim is used by one pod at a time: one replica, never surging, in one workload', () => {
+    const claims = objects.filter(
+      (o) => o.kind === 'PersistentVolumeClaim' && !o.spec.accessModes.some((m: string) => m.endsWith('Many')),
+    );
+    for (const claim of claims) {
+      const users = owners.filter(({ template }) =>
+        (template.spec.volumes ?? []).some((v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name),
+      );
+      const pods = users.reduce((sum, { object }) => sum + podsAtOnce(object), 0);
+      expect({ claim: claim.metadata.name, users: users.map((u) => u.ref), atMostOnePod: pods <= 1 }).toEqual({
+        claim: claim.metadata.name,
+        users: users.map((u) => u.ref),
+        atMostOnePod: true,
+      });
+    }
+  });
+
+  test('every pod of the Immich server image mounts the same claims at the same paths, and each folder its variables name', () => {
+    const immich = owners.filter(({ template }) =>
+      template.spec.containers[0].image.startsWith('ghcr.io/immich-app/immich-server:'),
+    );
+    expect(immich.length).toBeGreaterThanOrEqual(1);
+    const claims = immich.map(({ template }) => mountedClaims(template.spec.containers[0], template.spec));
+    for (const [i, { ref }] of immich.entries()) expect({ ref, claims: claims[i] }).toEqual({ ref, claims: claims[0] });
+    for (const { ref, template } of immich) {
+      const container = template.spec.containers[0];
+      const env = envOf(container);
+      const folders = [env.IMMICH_MEDIA_LOCATION, env.IMMICH_PLUGINS_INSTALL_FOLDER].filter(Boolean);
+      const mounted = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+      expect({ ref, unmounted: folders.filter((f) => !mounted.includes(f)) }).toEqual({ ref, unmounted: [] });
+      if (env.IMMICH_ALLOW_EXTERNAL_PLUGINS === 'true')
+        expect({ ref, pluginsOnClaim: Boolean(claims[0]?.[env.IMMICH_PLUGINS_INSTALL_FOLDER!]) }).toEqual({
+          ref,
+          pluginsOnClaim: true,
+        });
+    }
+  });
+
+  test('every Dragonfly starts within its limits: --maxmemory leaves headroom and holds 256 MiB per thread', () => {
+    for (const { ref, template } of owners) {
+      for (const c of template.spec.containers.filter((c: any) => c.image.includes('/dragonflydb/dragonfly:'))) {
+        const arg = (name: string) => Number(c.args.find((a: string) => a.startsWith(`--${name}=`))?.split('=')[1]);
+        const maxmemory = arg('maxmemory');
+        const limit = quantityValue(c.resources.limits.memory);
+        expect({ ref, headroom: maxmemory > 0 && maxmemory <= 0.9 * limit }).toEqual({ ref, headroom: true });
+        expect({
+          ref,
+          threads: arg('proactor_threads') >= 1,
+          fits: maxmemory >= arg('proactor_threads') * 2 ** 28,
+        }).toEqual({ ref, threads: true, fits: true });
+      }
+    }
+  });
+
   test('every long-running container has startup, readiness and liveness probes', () => {
     for (const { ref, object, template } of owners) {
       if (object.kind === 'Job' || object.kind === 'CronJob') continue;
@@ -136,6 +208,15 @@ describe.each(rendered)('%s', (_name, objects) => {
       }
     }
   });
+});
+
+test('the scenarios hold what the rules check: a Dragonfly, ReadWriteOnce claims, external plugins', () => {
+  const objects = rendered.flatMap(([, os]) => os);
+  const images = objects.flatMap((o) => (podSpecOf(o)?.containers ?? []).map((c: any) => c.image as string));
+  expect(images.filter((image) => image.includes('/dragonflydb/dragonfly:')).length).toBeGreaterThanOrEqual(1);
+  const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
+  expect(claims.filter((c) => c.spec.accessModes.includes('ReadWriteOnce')).length).toBeGreaterThanOrEqual(1);
+  expect(claims.filter((c) => c.metadata.name === 'immich-plugins').length).toBeGreaterThanOrEqual(1);
 });
 
 describe('defaults', () => {

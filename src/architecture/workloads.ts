@@ -57,6 +57,14 @@ function workloadSection(model: Model, w: Workload): string {
       return probe ? [[container.name, kind.replace('Probe', ''), probeCheck(probe), probeTiming(probe)]] : [];
     }),
   );
+  // What the containers run where it is not the image's default, e.g. the flags of a datastore.
+  const commands = containersOf(w.template?.spec)
+    .filter(({ container, init }) => !init && (container.command || container.args))
+    .map(({ container }) => [
+      container.name,
+      container.command ? code(container.command.join(' ')) : "the image's entrypoint",
+      container.args ? code(container.args.join(' ')) : 'none',
+    ]);
   return [
     `### ${code(w.name)} (${w.kind})`,
     '',
@@ -66,6 +74,7 @@ function workloadSection(model: Model, w: Workload): string {
     '',
     images(w),
     '',
+    ...(commands.length > 0 ? ['**Command**', '', table(['Container', 'Command', 'Arguments'], commands), ''] : []),
     '**Ports**',
     '',
     portsTable(model, w),

@@ -38,6 +38,13 @@ export interface ImmichProcessProps {
   readonly timezone: string;
   /** `IMMICH_LOG_LEVEL`. */
   readonly logLevel: string;
+  /** `IMMICH_LOG_FORMAT`. @default unset: Immich's `console` */
+  readonly logFormat?: 'console' | 'json';
+  /**
+   * Claim of the external plugins, mounted at `/plugins` (`IMMICH_PLUGINS_INSTALL_FOLDER`) with
+   * `IMMICH_ALLOW_EXTERNAL_PLUGINS=true`. @default no external plugins
+   */
+  readonly pluginsClaim?: string;
   /** The database and the `DB_*` variables that reach it. */
   readonly database: DatabaseConnection;
   /** The queue and the `REDIS_*` variables that reach it. */
@@ -84,6 +91,13 @@ export interface ImmichServerProps extends ImmichProcessProps {
   readonly scaling?: Scaling;
   /** The transcoding GPU, when this pod runs the video jobs. @default none */
   readonly transcoding?: TranscodingDevice;
+  /**
+   * `IMMICH_TRUSTED_PROXIES` of the API: the proxies whose `X-Forwarded-For` names the client.
+   * @default unset: Immich trusts link-local and private ranges
+   */
+  readonly trustedProxies?: readonly string[];
+  /** Volume of PVC `immich-plugins`, synthesized with `pluginsClaim`. @default none */
+  readonly pluginsStorage?: VolumeConfig;
 }
 
 /** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations (15 minutes). */
@@ -135,6 +149,9 @@ export class ImmichServer extends Construct {
     const identity = componentIdentity(NAMES.server, 'server', props.instance, this.wave);
 
     if (!props.storage.existingClaim) persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
+    if (props.pluginsClaim && props.pluginsStorage) {
+      persistentClaim(this, 'plugins', identity, props.pluginsClaim, props.pluginsStorage);
+    }
     // Combined, the pod runs the background workers too, which export on their own port.
     this.metricsPorts = props.metrics
       ? [METRICS_PORTS.api, ...(props.workers === 'api' ? [] : [METRICS_PORTS.microservices])]
@@ -151,6 +168,7 @@ export class ImmichServer extends Construct {
         env: [
           ...(props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : []),
           ...(props.metrics ? [{ name: 'IMMICH_TELEMETRY_INCLUDE', value: 'all' }] : []),
+          ...(props.trustedProxies ? [{ name: IMMICH_ENV.trustedProxies, value: props.trustedProxies.join(',') }] : []),
         ],
         ports: [
           { name: 'http', containerPort: PORTS.server },
@@ -185,6 +203,7 @@ export interface ImmichContainer {
 /** The pod of an Immich server process: the same image, environment and volumes for every worker. */
 export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
   const library = props.library;
+  const plugins = props.pluginsClaim;
   // The start script reads DB_URL_FILE, DB_PASSWORD_FILE and REDIS_PASSWORD_FILE.
   const files = secretFiles([...(props.database.files ?? []), ...(props.redis.files ?? [])]);
   const image = `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`;
@@ -212,7 +231,14 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: IMMICH_ENV.mediaLocation, value: PATHS.serverData },
           { name: IMMICH_ENV.configFile, value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
           { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
+          ...(props.logFormat ? [{ name: IMMICH_ENV.logFormat, value: props.logFormat }] : []),
           { name: 'TZ', value: props.timezone },
+          ...(plugins
+            ? [
+                { name: IMMICH_ENV.allowExternalPlugins, value: 'true' },
+                { name: IMMICH_ENV.pluginsInstallFolder, value: PATHS.plugins },
+              ]
+            : []),
           ...container.env,
           ...(container.transcoding?.env ?? []),
           ...files.env,
@@ -225,6 +251,8 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
           ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
+          // Writable, so that plugins can be copied in with kubectl cp; Immich reads them at start.
+          ...(plugins ? [{ name: 'plugins', mountPath: PATHS.plugins }] : []),
           ...(files.mount ? [files.mount] : []),
         ],
       },
@@ -234,6 +262,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
       configVolume(props.configFile),
       scratchVolume('tmp', '1Gi'),
       ...(library ? [library] : []),
+      ...(plugins ? [{ name: 'plugins', persistentVolumeClaim: { claimName: plugins } }] : []),
       ...(files.volume ? [files.volume] : []),
     ],
   };

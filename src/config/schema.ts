@@ -29,6 +29,8 @@ import {
   volumeEntries,
   count,
   quantity,
+  ipFamily,
+  isCidr,
 } from './primitives';
 import { backupSection } from './backup';
 import { monitoringSection } from './monitoring';
@@ -67,6 +69,15 @@ const digest = text(
   /^sha256:[a-f0-9]{64}$/,
   'must be "sha256:" and 64 lower-case hex characters, as `crane digest` prints',
 );
+
+/** An address or range as Immich's `IMMICH_TRUSTED_PROXIES` takes it (`IsIPRange`, CIDR optional). */
+const proxyAddress = v.pipe(
+  v.string('must be a string'),
+  v.check((s) => isCidr(s) || ipFamily(s) !== 0, 'must be an IP address or CIDR like "10.42.0.0/16" or "fd00::/8"'),
+);
+
+/** Formats of Immich's log output (`IMMICH_LOG_FORMAT`). */
+export const LOG_FORMATS = ['console', 'json'] as const;
 
 /** Pod Security Standards levels, weakest last. */
 export const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
@@ -130,6 +141,24 @@ export const configSchema = strict({
       allowFloatingTag: v.optional(bool(), false),
       /** `IMMICH_LOG_LEVEL`. @default "log" */
       logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+      /** `IMMICH_LOG_FORMAT`: `console` or `json` lines for a log collector. @default unset: Immich's `console` */
+      logFormat: v.optional(oneOf(LOG_FORMATS)),
+      /**
+       * `IMMICH_TRUSTED_PROXIES`: addresses or CIDRs of the proxies in front of Immich (the ingress
+       * controller's pods), whose `X-Forwarded-For` Immich believes for the client address.
+       * @default unset: Immich trusts link-local and private ranges, which covers most pod networks
+       */
+      trustedProxies: v.optional(
+        v.pipe(
+          v.array(proxyAddress, 'must be a list'),
+          v.minLength(1, "must name at least one address; leave the key out for Immich's default"),
+        ),
+      ),
+      /**
+       * `IMMICH_ALLOW_EXTERNAL_PLUGINS`: import the plugins in PVC `immich-plugins`, mounted at
+       * `/plugins` (`IMMICH_PLUGINS_INSTALL_FOLDER`) in every Immich pod. @default false
+       */
+      externalPlugins: v.optional(bool(), false),
       /**
        * Image digests of `version`, pinned beside the tag (`tag@sha256:…`): a re-pushed tag then
        * cannot change what runs. `machineLearning` is the digest of the configured backend's image.
@@ -243,8 +272,10 @@ export const configSchema = strict({
     }),
     /** Machine-learning model cache. */
     mlCache: volume('10Gi'),
-    /** Valkey job queue. */
+    /** The bundled job queue: `valkey-data`, or `dragonfly-data` with `valkey.engine: dragonfly`. */
     valkey: volume('1Gi'),
+    /** External plugins (`immich-plugins`), with `immich.externalPlugins`; ReadWriteMany for more than one Immich pod. */
+    plugins: volume('1Gi'),
     /** Postgres data (local SSD recommended). */
     postgres: volume('10Gi'),
   }),
@@ -263,6 +294,12 @@ export const configSchema = strict({
     cache: v.optional(oneOf(['pvc', 'emptyDir'] as const), 'pvc'),
     /** Models loaded at start, so the first search after a restart is not slow. @default none */
     preload: preloadSection,
+    /**
+     * `MACHINE_LEARNING_MODEL_REVISION`: `v2` downloads v3.3's optimized models (faster, less
+     * memory, same results) into the cache beside the ones already there, so the cache grows.
+     * @default unset: Immich's `main`
+     */
+    modelRevision: v.optional(text(/^(main|v\d+)$/, 'must be "main" or a model revision like "v2"')),
     /** GPU scheduling, used with every backend but `cpu`. */
     gpu: section({
       ...gpuEntries,
@@ -288,7 +325,11 @@ export const configSchema = strict({
     microservices: resources('250m', '768Mi', '4Gi'),
     /** Not measured: a stand-in ran in its place; the models it loads decide its memory. */
     machineLearning: resources('250m', '2Gi', '8Gi'),
-    /** 10 MiB with an empty queue; the request leaves room for a backlog of jobs. */
+    /**
+     * 10 MiB with an empty queue; the request leaves room for a backlog of jobs. With
+     * `valkey.engine: dragonfly`, 80% of the memory limit is its `--maxmemory`, and the CPU (the
+     * limit, else the request) its thread count, one per 256Mi of it.
+     */
     valkey: resources('50m', '64Mi', '512Mi'),
     /** 83-110 MiB with an empty library; the request leaves room for the shared buffers to fill. */
     postgres: resources('250m', '512Mi', '2Gi'),

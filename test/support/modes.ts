@@ -200,6 +200,19 @@ export const SCENARIOS: Record<string, Scenario> = {
       },
       external: {},
     },
+  'bundled Dragonfly queue, split workers with external plugins on RWX, JSON logs behind trusted proxies, v2 models, existing secrets':
+    {
+      mode: 'existing',
+      overrides: {
+        valkey: { engine: 'dragonfly' },
+        server: { workers: 'split', replicas: 2 },
+        storage: { data: { accessModes: ['ReadWriteMany'] }, plugins: { accessModes: ['ReadWriteMany'] } },
+        immich: { externalPlugins: true, logFormat: 'json', trustedProxies: ['10.42.0.0/16', 'fd00:10:42::/56'] },
+        machineLearning: { ...(EXAMPLE.machineLearning as object), modelRevision: 'v2' },
+        resources: { valkey: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } } },
+      },
+      external: { secrets: ['immich-db', 'immich-config'] },
+    },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
