@@ -35,9 +35,9 @@ describe('ingress.kind', () => {
   });
 
   test('fails on an unknown kind, listing the kinds', () => {
-    expect(configError(`${MINIMAL}ingress: { kind: gateway }\n`)).toContain(
-      'ingress.kind: must be one of "ingressroute", "httproute", "ingress", got "gateway"',
-    );
+    const message = configError(`${MINIMAL}ingress: { kind: gateway, gateway: { name: public } }\n`);
+    expect(message).toContain('ingress.kind: must be one of "ingressroute", "httproute", "ingress", got "gateway"');
+    expect(message).not.toContain('ingress.gateway');
   });
 });
 

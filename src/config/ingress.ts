@@ -108,7 +108,7 @@ export type RouteConfig =
       readonly annotations: Readonly<Record<string, string>>;
     };
 
-/** Keys that only one kind uses, with what that kind is. */
+/** Keys that not every kind uses, with the kinds that do. */
 const KIND_OF_KEY: Record<string, readonly (typeof ROUTE_KINDS)[number][]> = {
   entryPoints: ['ingressroute'],
   readTimeoutRaised: ['ingressroute'],
@@ -133,8 +133,9 @@ const INSTEAD: Record<string, Partial<Record<(typeof ROUTE_KINDS)[number], strin
 
 /** Keys set for another kind, a missing Gateway, and TLS the kind cannot express. */
 export function routeProblems(input: IngressInput | undefined): string[] {
-  if (!input) return [];
-  const kind = input.kind ?? 'ingressroute';
+  const kind = input?.kind ?? 'ingressroute';
+  // An unknown kind is reported by the schema; which keys it takes is then unknown.
+  if (!input || !ROUTE_KINDS.includes(kind)) return [];
   const problems: string[] = [];
   for (const [key, kinds] of Object.entries(KIND_OF_KEY)) {
     const value = input[key as keyof IngressInput];
