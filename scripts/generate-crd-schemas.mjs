@@ -26,6 +26,7 @@ const KINDS = [
   'monitoring.coreos.com/v1/PodMonitor',
   'monitoring.coreos.com/v1/PrometheusRule',
   'traefik.io/v1alpha1/IngressRoute',
+  'gateway.networking.k8s.io/v1/HTTPRoute',
   'argoproj.io/v1alpha1/Application',
   'external-secrets.io/v1/ExternalSecret',
   'bitnami.com/v1alpha1/SealedSecret',
@@ -43,6 +44,7 @@ const CORE = [
   'io.k8s.api.apps.v1.StatefulSet',
   'io.k8s.api.policy.v1.PodDisruptionBudget',
   'io.k8s.api.networking.v1.NetworkPolicy',
+  'io.k8s.api.networking.v1.Ingress',
 ];
 /** The $id custom resources reference the Kubernetes definitions by. */
 const K8S_ID = 'k8s-definitions.json';

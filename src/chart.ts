@@ -3,6 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
+import { ImmichHttpRoute } from './components/http-route';
+import { ImmichIngress } from './components/ingress';
 import { ImmichIngressRoute } from './components/ingress-route';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
 import { Monitoring } from './components/monitoring';
@@ -28,7 +30,7 @@ import {
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
 import { deviceGpu } from './lib/gpu';
-import { httpUrl, urlPort } from './lib/pod';
+import { type Endpoint, httpUrl, urlPort } from './lib/pod';
 import { PSS_ENFORCE_LABEL } from './lib/pss';
 import { rolloutFor } from './lib/workload';
 
@@ -235,12 +237,7 @@ export class ImmichChart extends Chart {
           })
         : undefined;
 
-    const ingress = new ImmichIngressRoute(this, 'ingress', {
-      host: config.host,
-      entryPoints: config.ingress.entryPoints,
-      tls: config.ingress.tls,
-      server: server.endpoint,
-    });
+    const ingress = publicRoute(this, config, server.endpoint);
 
     if (config.monitoring.enabled) {
       new Monitoring(this, 'monitoring', {
@@ -316,6 +313,31 @@ export function buildCharts(config: Config): ImmichCharts {
     app: new ImmichChart(app, 'immich', { config }),
     ...(config.argocd.enabled ? { argocd: new ArgoCdChart(app, 'argocd', { config }) } : {}),
   };
+}
+
+/** The route of `ingress.kind` from the public host to the server; each keeps the construct id `ingress`. */
+function publicRoute(scope: Construct, config: Config, server: Endpoint) {
+  const route = config.ingress;
+  const host = config.host;
+  switch (route.kind) {
+    case 'ingressroute':
+      return new ImmichIngressRoute(scope, 'ingress', { host, entryPoints: route.entryPoints, tls: route.tls, server });
+    case 'httproute':
+      return new ImmichHttpRoute(scope, 'ingress', {
+        host,
+        gateway: route.gateway,
+        requestTimeout: route.requestTimeout,
+        server,
+      });
+    case 'ingress':
+      return new ImmichIngress(scope, 'ingress', {
+        host,
+        className: route.className,
+        tlsSecretName: route.tls.secretName,
+        annotations: route.annotations,
+        server,
+      });
+  }
 }
 
 /** The backends the configuration check lets through. */

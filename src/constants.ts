@@ -109,6 +109,8 @@ export const NAMES = {
   postgres: 'immich-postgres',
   postgresHeadless: 'immich-postgres-headless',
   ingressRoute: 'immich',
+  httpRoute: 'immich',
+  ingress: 'immich',
   dataPvc: 'immich-data',
   mlCachePvc: 'immich-ml-cache',
   /** The claim of an NFS photo library; its PersistentVolume is this name plus the namespace. */
@@ -222,11 +224,18 @@ export const BACKUP_SECRET_KEYS = {
 } as const;
 
 /**
- * Traefik's Kubernetes CRD provider: the suffix `@kubernetescrd` of the router and service names it
- * makes from IngressRoutes, which its metrics carry in their `service` label.
+ * Traefik's Kubernetes providers: the suffix (`@kubernetescrd`, ...) of the router and service
+ * names each makes from its kind of route, which Traefik's metrics carry in their `service` label.
  * @see https://doc.traefik.io/traefik/observability/metrics/overview/
  */
-export const TRAEFIK_CRD_PROVIDER = 'kubernetescrd';
+export const TRAEFIK_PROVIDERS = {
+  /** IngressRoutes. */
+  crd: 'kubernetescrd',
+  /** Gateway API routes. */
+  gateway: 'kubernetesgateway',
+  /** Ingresses. */
+  ingress: 'kubernetes',
+} as const;
 
 /**
  * Keys of the restic repository Secret, which VolSync's mover reads as its environment; the

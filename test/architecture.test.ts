@@ -11,6 +11,7 @@ import { renderCharts } from '../src/output';
 import { type MermaidResult, mermaidBlocks, startMermaidParser } from './support/mermaid';
 import { PLAINTEXT, SCENARIOS, scenarioConfig } from './support/modes';
 import { type Peer, type Protocol, allowed, inCidr } from './support/netpol';
+import { isRoute, routeBackends } from './support/routes';
 
 // Started first: the parser process loads Mermaid while the scenarios are synthesized, and parses
 // the diagrams while the other tests run.
@@ -67,6 +68,23 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
     expect(verdict.missing).toEqual([]);
     expect(verdict.wrong).toEqual([]);
     expect(verdict.allowed).toBeGreaterThan(5);
+  });
+
+  test('shows the route by its kind, the Service it sends to, and the pods that pass requests on to the server', () => {
+    const routes = objects.filter(isRoute);
+    expect(routes).toHaveLength(1);
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const route of routes) {
+      expect(doc).toContain(`["${route.kind} ${route.metadata.name}<br/>`);
+      for (const { service, port } of routeBackends(route))
+        expect(doc).toMatch(
+          new RegExp(
+            `: ${escape(`${route.kind} ${route.metadata.name}`)}: .+ to Service ${escape(service)} port ${port}$`,
+            'm',
+          ),
+        );
+    }
+    expect(doc).toMatch(/^ {2}n_peer_\w+->>n_deployment_immich_server: routes requests to port 2283 \(http\)$/m);
   });
 
   test('holds no Secret value', () => {

@@ -9,7 +9,6 @@ import { SYNC_WAVE_ANNOTATION } from '../lib/argocd';
 import {
   type Container,
   type ContainerPort,
-  type IngressRoute,
   type KubeObject,
   type Labels,
   type PodSpec,
@@ -74,7 +73,7 @@ export interface Model {
   readonly objects: readonly KubeObject[];
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
-  readonly routes: readonly IngressRoute[];
+  readonly routes: readonly Route[];
   /** How many NetworkPolicies there are: with none, nothing is restricted. */
   readonly policies: number;
   /** Every allowed connection, sources in workload order. */
@@ -90,9 +89,9 @@ export function readModel(objects: readonly KubeObject[]): Model {
     namespaceObject?.metadata.name ?? objects.find((o) => o.metadata.namespace)?.metadata.namespace ?? 'default';
   const namespaceLabels = { [NAMESPACE_NAME_LABEL]: namespace, ...namespaceObject?.metadata.labels };
   const services = ofKind(objects, 'Service');
-  const routes = ofKind(objects, 'IngressRoute');
+  const routes = readRoutes(objects);
   const found = readWorkloads(objects, namespace);
-  const routed = new Set(routes.flatMap((r) => r.spec.routes.flatMap((x) => (x.services ?? []).map((s) => s.name))));
+  const routed = new Set(routes.flatMap((r) => r.backends.map((b) => b.service)));
   const exposed = new Set(
     services
       .filter((s) => routed.has(s.metadata.name))
@@ -125,6 +124,85 @@ export function readModel(objects: readonly KubeObject[]): Model {
 }
 
 type FoundWorkload = Omit<Workload, 'role'>;
+
+/** A route from the public host to Services: a Traefik IngressRoute, a Gateway API HTTPRoute or an Ingress. */
+export interface Route {
+  readonly object: KubeObject;
+  /** What its diagram node says below its kind and name: matches, and where traffic enters. */
+  readonly details: readonly string[];
+  /** Each Service it sends to, with what it matches, e.g. ``Host(`photos.example.com`)``. */
+  readonly backends: readonly { readonly match: string; readonly service: string; readonly port: number | string }[];
+}
+
+/** The routes of every kind, in the order of the objects. */
+function readRoutes(objects: readonly KubeObject[]): Route[] {
+  return objects.flatMap((object): Route[] => {
+    switch (object.kind) {
+      case 'IngressRoute': {
+        const { spec } = ofKind([object], 'IngressRoute')[0]!;
+        return [
+          {
+            object,
+            details: [
+              ...spec.routes.map((r) => r.match),
+              ...(spec.entryPoints?.length ? [`entry points ${spec.entryPoints.join(', ')}`] : []),
+            ],
+            backends: spec.routes.flatMap((r) =>
+              (r.services ?? []).map((s) => ({ match: r.match, service: s.name, port: s.port ?? '' })),
+            ),
+          },
+        ];
+      }
+      case 'HTTPRoute': {
+        const { spec } = ofKind([object], 'HTTPRoute')[0]!;
+        const hosts = (spec.hostnames ?? []).join(', ');
+        const rules = (spec.rules ?? []).map((rule) => {
+          const paths = (rule.matches ?? []).map((m) => `${m.path?.type ?? 'PathPrefix'} ${m.path?.value ?? '/'}`);
+          return { rule, match: [hosts, ...paths].filter(Boolean).join(' ') };
+        });
+        const gateways = (spec.parentRefs ?? []).map(
+          (p) =>
+            `Gateway ${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.sectionName ? ` listener ${p.sectionName}` : ''}`,
+        );
+        const timeouts = rules.flatMap(({ rule }) =>
+          rule.timeouts?.request ? [`request timeout ${rule.timeouts.request}`] : [],
+        );
+        return [
+          {
+            object,
+            details: [...rules.map((r) => r.match), ...gateways, ...new Set(timeouts)],
+            backends: rules.flatMap(({ rule, match }) =>
+              (rule.backendRefs ?? []).map((b) => ({ match, service: b.name, port: b.port ?? '' })),
+            ),
+          },
+        ];
+      }
+      case 'Ingress': {
+        const { spec } = ofKind([object], 'Ingress')[0]!;
+        const paths = (spec.rules ?? []).flatMap((rule) =>
+          (rule.http?.paths ?? []).map((p) => ({
+            match: `${rule.host ?? '*'} ${p.pathType} ${p.path ?? '/'}`,
+            service: p.backend.service,
+          })),
+        );
+        return [
+          {
+            object,
+            details: [
+              ...new Set(paths.map((p) => p.match)),
+              ...(spec.ingressClassName ? [`class ${spec.ingressClassName}`] : []),
+            ],
+            backends: paths.flatMap(({ match, service }) =>
+              service ? [{ match, service: service.name, port: service.port?.number ?? service.port?.name ?? '' }] : [],
+            ),
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  });
+}
 
 /** Every workload of the objects; the pod labels of operator-run pods are the operators'. */
 function readWorkloads(objects: readonly KubeObject[], namespace: string): FoundWorkload[] {
@@ -185,9 +263,9 @@ export function selects(service: Service, w: FoundWorkload): boolean {
   );
 }
 
-/** A Service an IngressRoute routes to. */
+/** A Service a route sends traffic to. */
 interface RouteTarget {
-  /** The route's rule, e.g. ``Host(`photos.example.com`)``. */
+  /** What the route matches, e.g. ``Host(`photos.example.com`)``. */
   readonly match: string;
   readonly serviceName: string;
   /** The Service, when the manifests hold it. */
@@ -198,28 +276,26 @@ interface RouteTarget {
   readonly workloads: readonly Workload[];
 }
 
-/** Each Service an IngressRoute sends traffic to, and the pods behind it. */
-export function routeTargets(model: Model, route: IngressRoute): RouteTarget[] {
-  return route.spec.routes.flatMap((r) =>
-    (r.services ?? []).map((s) => {
-      const service = model.services.find((x) => x.metadata.name === s.name);
-      const servicePort = service?.spec.ports?.find((p) => p.port === s.port || p.name === s.port);
-      const workloads = service ? model.workloads.filter((w) => selects(service, w)) : [];
-      const target = servicePort?.targetPort ?? servicePort?.port;
-      const container = workloads.flatMap((w) => w.ports).find((p) => p.name === target || p.containerPort === target);
-      return {
-        match: r.match,
-        serviceName: s.name,
-        service,
-        port: String(s.port ?? ''),
-        ...(container ? { containerPort: container } : {}),
-        workloads,
-      };
-    }),
-  );
+/** Each Service a route sends traffic to, and the pods behind it. */
+export function routeTargets(model: Model, route: Route): RouteTarget[] {
+  return route.backends.map((b) => {
+    const service = model.services.find((x) => x.metadata.name === b.service);
+    const servicePort = service?.spec.ports?.find((p) => p.port === b.port || p.name === b.port);
+    const workloads = service ? model.workloads.filter((w) => selects(service, w)) : [];
+    const target = servicePort?.targetPort ?? servicePort?.port;
+    const container = workloads.flatMap((w) => w.ports).find((p) => p.name === target || p.containerPort === target);
+    return {
+      match: b.match,
+      serviceName: b.service,
+      service,
+      port: String(b.port),
+      ...(container ? { containerPort: container } : {}),
+      workloads,
+    };
+  });
 }
 
-/** The outside pods that may reach the pods behind an IngressRoute on the routed port: its ingress controller. */
+/** The outside pods that may reach the pods behind a route on the routed port: its ingress controller or gateway. */
 export function ingressControllers(model: Model, target: RouteTarget): OutsidePeer[] {
   const port = target.containerPort;
   const peers = new Map<string, OutsidePeer>();

@@ -6,3 +6,4 @@ export * from './backup';
 export * from './scaling';
 export * from './acceleration';
 export * from './monitoring';
+export * from './ingress';

@@ -36,6 +36,7 @@ import { backupSection } from './backup';
 import { monitoringSection } from './monitoring';
 import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
 import { databaseSection } from './database';
+import { type RouteConfig, ingressSection } from './ingress';
 import { ML_BACKENDS, gpuEntries, preloadSection, transcodingSection } from './acceleration';
 
 const library = v.variant(
@@ -233,33 +234,7 @@ export const configSchema = strict({
     /** Keep e-mail/password login beside OAuth. @default true */
     passwordLogin: v.optional(bool(), true),
   }),
-  ingress: section({
-    /**
-     * Traefik entry points. Traefik v3 cuts request bodies after its entry point's `readTimeout`
-     * (60 s by default), so large uploads need a raised timeout or an entry point of their own.
-     * @default ["websecure"]
-     */
-    entryPoints: v.optional(
-      v.pipe(
-        v.array(text(/^[A-Za-z0-9_-]+$/, 'must be an entry point name like "websecure"'), 'must be a list'),
-        v.minLength(1, 'must name at least one entry point'),
-      ),
-      ['websecure'],
-    ),
-    /** The entry points' `respondingTimeouts.readTimeout` is raised for large uploads: no warning. @default false */
-    readTimeoutRaised: v.optional(bool(), false),
-    /** TLS by cert resolver or existing Secret; `{}` means no TLS section. @default { certResolver: "letsencrypt" } */
-    tls: v.optional(
-      v.pipe(
-        strict({
-          certResolver: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
-          secretName: v.optional(dnsSubdomain('immich-tls')),
-        }),
-        v.check((tls) => !(tls.certResolver && tls.secretName), 'set certResolver or secretName, not both'),
-      ),
-      { certResolver: 'letsencrypt' },
-    ),
-  }),
+  ingress: ingressSection,
   /** Where the read-only photo library comes from. @default { source: "none" } */
   library: v.optional(library, { source: 'none' }),
   server: serverSection,
@@ -349,7 +324,10 @@ export const configSchema = strict({
   networkPolicy: section({
     /** Default-deny NetworkPolicies plus the paths Immich needs. @default true */
     enabled: v.optional(bool(), true),
-    /** Pods of the ingress controller allowed to reach the server. */
+    /**
+     * Pods that take the public traffic and may reach the server: the ingress controller, or the
+     * Gateway's proxies with `ingress.kind: httproute` (Traefik's own pods when it serves the Gateway).
+     */
     ingressController: section({
       /** @default { kubernetes.io/metadata.name: traefik } */
       namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: traefik'), {
@@ -476,10 +454,12 @@ export interface SecretValues {
 }
 
 /** The validated configuration with derived defaults resolved. */
-export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup'> & {
+export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup' | 'ingress'> & {
   /** `backup.database.enabled` resolved for the database engine. */
   readonly backup: Parsed['backup'] & { readonly database: { readonly enabled: boolean } };
   readonly host: string;
+  /** The route with the defaults of its kind. */
+  readonly ingress: RouteConfig;
   readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
   /** `auto` resolved to a level. */
   readonly podSecurity: { readonly enforce: PssLevel };

@@ -113,6 +113,28 @@ export interface Scenario {
 
 const cnpg = (cloudnativePg: Record<string, unknown>) => ({ engine: 'cloudnative-pg', cloudnativePg });
 
+/** ingress-nginx's pods, its upload annotations (no body limit, 10-minute timeouts, no buffering) and a TLS Secret. */
+export const NGINX_INGRESS = {
+  ingress: {
+    kind: 'ingress',
+    className: 'nginx',
+    tls: { secretName: 'immich-tls' },
+    annotations: {
+      'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '600',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '600',
+      'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+    },
+  },
+  networkPolicy: {
+    ingressController: {
+      namespaceSelector: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+      podSelector: { 'app.kubernetes.io/name': 'ingress-nginx' },
+      ports: [80, 443],
+    },
+  },
+};
+
 /** Each secrets mode with the example, plus CloudNativePG and volume backup configurations. */
 export const SCENARIOS: Record<string, Scenario> = {
   'secrets mode existing': { mode: 'existing', overrides: {}, external: { secrets: ['immich-db', 'immich-config'] } },
@@ -148,6 +170,22 @@ export const SCENARIOS: Record<string, Scenario> = {
     mode: 'inline',
     overrides: { ...SPLIT, ...MODES.inline.overrides },
     external: {},
+  },
+  "an HTTPRoute on Traefik's Gateway in another namespace, monitoring, existing secrets": {
+    mode: 'existing',
+    overrides: {
+      ingress: {
+        kind: 'httproute',
+        gateway: { name: 'traefik-gateway', namespace: 'traefik', sectionName: 'websecure' },
+      },
+      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+    },
+    external: { secrets: ['immich-db', 'immich-config'] },
+  },
+  'an Ingress of ingress-nginx with upload annotations and a TLS Secret, monitoring, sealed secrets': {
+    mode: 'sealed-secrets',
+    overrides: { ...MODES['sealed-secrets'].overrides, ...NGINX_INGRESS, monitoring: { enabled: true } },
+    external: { secrets: ['immich-tls'] },
   },
   'Intel GPU for machine learning and transcoding, model preload, existing secrets': {
     mode: 'existing',

@@ -1,9 +1,11 @@
 /**
  * Cross-reference checks over a set of synthesized objects: Services and NetworkPolicies select pods and ports that
- * exist, and pods reference Secrets, ConfigMaps, claims, volumes and service accounts that exist.
+ * exist, routes send to Service ports and take certificates from Secrets that exist, and pods reference Secrets,
+ * ConfigMaps, claims, volumes and service accounts that exist.
  */
 import { CLOUDNATIVE_PG, RESTIC_SECRET_KEYS } from '../../src/constants';
 import { podTemplateOf } from '../../src/lib/pss';
+import { isRoute, routeBackends, routeTlsSecrets } from './routes';
 
 /** Names of objects that exist in the cluster without being synthesized. */
 export interface ExternalRefs {
@@ -50,6 +52,7 @@ export function referenceProblems(objects: readonly any[], external: ExternalRef
       .filter((o) => o.kind === 'PersistentVolumeClaim' && o.spec?.volumeName)
       .flatMap((c) => bindingProblems(c, objects)),
     ...objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((policy) => policyProblems(policy, workloads)),
+    ...objects.filter(isRoute).flatMap((route) => routeProblems(route, objects, provided)),
   ];
   return [...new Set(problems)];
 }
@@ -306,6 +309,33 @@ function budgetProblems(budget: any, workloads: readonly Workload[]): string[] {
   return selected.length === 1
     ? []
     : [`${refOf(budget)}: selector ${JSON.stringify(selector)} matches ${selected.length} pod templates, not one`];
+}
+
+/** A route with no backend, or one that is not a port of a synthesized Service, or a missing certificate Secret. */
+function routeProblems(route: any, objects: readonly any[], provided: readonly Provided[]): string[] {
+  const ref = refOf(route);
+  const backends = routeBackends(route);
+  const problems = backends.length === 0 ? [`${ref}: sends traffic to no Service`] : [];
+  for (const { service, port } of backends) {
+    const found = objects.find(
+      (o) =>
+        o.kind === 'Service' &&
+        o.metadata.name === service &&
+        sameNamespace(o.metadata.namespace, route.metadata.namespace),
+    );
+    if (!found) problems.push(`${ref}: Service ${service} does not exist`);
+    else if (!(found.spec.ports ?? []).some((p: any) => p.port === port || (p.name && p.name === port)))
+      problems.push(`${ref}: port ${JSON.stringify(port)} is not a port of Service ${service}`);
+  }
+  for (const secret of routeTlsSecrets(route)) {
+    if (
+      !provided.some(
+        (p) => p.kind === 'Secret' && p.name === secret && sameNamespace(p.namespace, route.metadata.namespace),
+      )
+    )
+      problems.push(`${ref}: TLS Secret ${secret} is neither synthesized nor declared external`);
+  }
+  return problems;
 }
 
 function serviceProblems(service: any, workloads: readonly Workload[]): string[] {
