@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
+import { ConnectionPooler, immichDatabaseClients } from './components/connection-pooler';
 import { ImmichIngressRoute } from './components/ingress-route';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
 import { Monitoring } from './components/monitoring';
@@ -143,7 +144,22 @@ export class ImmichChart extends Chart {
           importFrom: importing ? postgres?.source : undefined,
         })
       : undefined;
-    const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
+    const poolerConfig = cnpgConfig.pooler;
+    const pooler =
+      cloudnativePg && poolerConfig.enabled
+        ? new ConnectionPooler(this, 'pooler', {
+            clusterName: cloudnativePg.clusterName,
+            login: cloudnativePg.source,
+            instances: poolerConfig.instances,
+            resources: poolerConfig.resources,
+            clients: immichDatabaseClients({
+              server: config.server.replicas,
+              workers: config.server.workers === 'split' ? config.server.microservicesReplicas : undefined,
+            }),
+            spread,
+          })
+        : undefined;
+    const databaseConnection = pooler?.connection ?? cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
     const valkey = externalRedis
@@ -243,6 +259,7 @@ export class ImmichChart extends Chart {
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
         },
+        pooler: pooler?.endpoint.host,
       });
     }
 
@@ -264,6 +281,7 @@ export class ImmichChart extends Chart {
           cluster: cloudnativePg.endpoint,
           objectStorePort: cloudnativePg.objectStorePort,
           importFrom: importing ? postgres?.endpoint : undefined,
+          pooler: pooler?.endpoint,
         },
         volumeMover: volumeBackup?.moverPods,
         prometheus: config.monitoring.enabled

@@ -108,6 +108,8 @@ export const NAMES = {
   configSecret: 'immich-config',
   /** CloudNativePG Cluster; the operator derives `<name>-rw`, `<name>-app` and its PVC names from it. */
   cloudnativePg: 'immich-pg',
+  /** PgBouncer Pooler in front of the primary; the operator names its Deployment and Service after it. */
+  pooler: 'immich-pg-pooler-rw',
   /** Barman Cloud ObjectStore holding base backups and WAL. */
   objectStore: 'immich-pg-backup',
   /** VolSync objects and the mover's ServiceAccount and NetworkPolicy. */
@@ -124,10 +126,16 @@ export const SERVER_UID = 1000;
  * @see https://cloudnative-pg.io/documentation/1.30/
  */
 export const CLOUDNATIVE_PG = {
-  /** Label the operator puts on every instance and job pod of a cluster. */
+  /** Label the operator puts on every instance, job and pooler pod of a cluster. */
   clusterLabel: 'cnpg.io/cluster',
+  /** Label of a pod's role: `instance` on the instances, `pooler` on PgBouncer pods (not on job pods). */
+  podRoleLabel: 'cnpg.io/podRole',
+  /** Label the operator puts on the PgBouncer pods of a Pooler, with its name. */
+  poolerLabel: 'cnpg.io/poolerName',
   /** Ports of the instance pods: Postgres, the instance manager's status endpoint, metrics. */
   ports: { postgres: 5432, status: 8000, metrics: 9187 },
+  /** Ports of the PgBouncer pods (`pkg/management/pgbouncer/config`, `pkg/management/url`). */
+  poolerPorts: { pgbouncer: 5432, metrics: 9127 },
   /** Keys of the operator-generated `<cluster>-app` Secret. */
   appSecretKeys: ['username', 'password', 'host', 'port', 'dbname', 'uri', 'jdbc-uri', 'pgpass'],
   /** Name of the Barman Cloud plugin in `spec.plugins` and `pluginConfiguration`. */
@@ -139,6 +147,13 @@ export const CLOUDNATIVE_PG = {
   /** Access mode of instance volumes when the Cluster's `pvcTemplate` names none. */
   defaultAccessMode: 'ReadWriteOnce',
 } as const;
+
+/**
+ * Connections one Immich process opens to the database at most: postgres.js `max: 10` in
+ * `getKyselyConfig` (server/src/utils/database.ts). The API and the background workers are two
+ * processes, each with its own pool; each pod's parent process opens one more for its start-up checks.
+ */
+export const IMMICH_DB_POOL_SIZE = 10;
 
 /** Environment variables of the Immich server that locate its files. */
 export const IMMICH_ENV = {

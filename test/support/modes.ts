@@ -200,6 +200,17 @@ export const SCENARIOS: Record<string, Scenario> = {
       },
       external: {},
     },
+  'split workers through a PgBouncer pooler on CloudNativePG with backups, monitoring, sealed secrets': {
+    mode: 'sealed-secrets',
+    overrides: {
+      ...SPLIT,
+      secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+      database: cnpg({ backup: CNPG_BACKUP, pooler: { enabled: true } }),
+      backup: { volumes: VOLUME_BACKUPS },
+      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+    },
+    external: {},
+  },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
