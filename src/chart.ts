@@ -16,8 +16,8 @@ import { Valkey } from './components/valkey';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
-import { type Config, bundledPostgresKept, dataPods, gpuResource } from './config';
-import { NAMES, PART_OF, SERVER_UID } from './constants';
+import { type Config, bundledPostgresKept, dataPods, dataVolumesShared, gpuResource } from './config';
+import { DATA_TIERS, type DataTier, NAMES, PART_OF, SERVER_UID } from './constants';
 import {
   CLIENT_ID_PLACEHOLDER,
   CLIENT_SECRET_PLACEHOLDER,
@@ -176,8 +176,12 @@ export class ImmichChart extends Chart {
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
-    // Several pods on one volume need ReadWriteMany (the configuration check insists).
-    const canCoexist = storage.data.accessModes.includes('ReadWriteMany');
+    const tiers = (Object.keys(DATA_TIERS) as DataTier[]).flatMap((tier) => {
+      const volume = storage[tier];
+      return volume ? [{ tier, storage: volume }] : [];
+    });
+    // Several pods on one volume need ReadWriteMany (the configuration check insists), on every volume they mount.
+    const canCoexist = dataVolumesShared(storage);
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -191,6 +195,7 @@ export class ImmichChart extends Chart {
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
       dataClaim,
+      tiers,
       library: library.volume,
       startingPods: dataPods(config.server),
       // Nothing may write to the old database after its dump, nor to the volume being restored.

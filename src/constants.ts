@@ -112,11 +112,35 @@ export const NAMES = {
   pooler: 'immich-pg-pooler-rw',
   /** Barman Cloud ObjectStore holding base backups and WAL. */
   objectStore: 'immich-pg-backup',
-  /** VolSync objects and the mover's ServiceAccount and NetworkPolicy. */
+  /** VolSync objects of the upload volume (those of `DATA_TIERS` are named after their claims), and the mover's ServiceAccount and NetworkPolicy. */
   volumeBackup: 'immich-data',
   volumeRestore: 'immich-data-restore',
   volumeMover: 'immich-volsync',
 } as const;
+
+/**
+ * Folders below `/data` that may live on volumes of their own (Immich's `StorageFolder` values
+ * `thumbs` and `encoded-video`): both are made from the originals, so Immich's jobs can make them
+ * again, under the names its Jobs page gives them. Claim names are fixed like every other.
+ * @see https://immich.app/docs/administration/system-integrity#folder-checks
+ */
+export const DATA_TIERS = {
+  thumbs: {
+    claim: 'immich-thumbs',
+    volume: 'thumbs',
+    mountPath: `${PATHS.serverData}/thumbs`,
+    regeneratedBy: 'Generate Thumbnails',
+  },
+  encodedVideo: {
+    claim: 'immich-encoded-video',
+    volume: 'encoded-video',
+    mountPath: `${PATHS.serverData}/encoded-video`,
+    regeneratedBy: 'Transcode Videos',
+  },
+} as const;
+
+/** A folder of `DATA_TIERS`. */
+export type DataTier = keyof typeof DATA_TIERS;
 
 /** Non-root identity of the server (`node` in the image); it owns the upload volume, and so does the backup mover. */
 export const SERVER_UID = 1000;
