@@ -19,6 +19,7 @@ import { parseAllDocuments } from 'yaml';
 const KINDS = [
   'postgresql.cnpg.io/v1/Cluster',
   'postgresql.cnpg.io/v1/ScheduledBackup',
+  'postgresql.cnpg.io/v1/Pooler',
   'barmancloud.cnpg.io/v1/ObjectStore',
   'volsync.backube/v1alpha1/ReplicationSource',
   'volsync.backube/v1alpha1/ReplicationDestination',

@@ -5,6 +5,7 @@ import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
 import { ImmichHttpRoute } from './components/http-route';
 import { ImmichIngress } from './components/ingress';
+import { ConnectionPooler, immichDatabaseClients } from './components/connection-pooler';
 import { ImmichIngressRoute } from './components/ingress-route';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
 import { Monitoring } from './components/monitoring';
@@ -18,8 +19,8 @@ import { Dragonfly } from './components/dragonfly';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
-import { type Config, bundledPostgresKept, dataPods, gpuResource } from './config';
-import { NAMES, PART_OF, SERVER_UID } from './constants';
+import { type Config, bundledPostgresKept, dataPods, dataVolumesShared, gpuResource } from './config';
+import { DATA_TIERS, type DataTier, NAMES, PART_OF, SERVER_UID } from './constants';
 import {
   CLIENT_ID_PLACEHOLDER,
   CLIENT_SECRET_PLACEHOLDER,
@@ -147,7 +148,22 @@ export class ImmichChart extends Chart {
           importFrom: importing ? postgres?.source : undefined,
         })
       : undefined;
-    const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
+    const poolerConfig = cnpgConfig.pooler;
+    const pooler =
+      cloudnativePg && poolerConfig.enabled
+        ? new ConnectionPooler(this, 'pooler', {
+            clusterName: cloudnativePg.clusterName,
+            login: cloudnativePg.source,
+            instances: poolerConfig.instances,
+            resources: poolerConfig.resources,
+            clients: immichDatabaseClients({
+              server: config.server.replicas,
+              workers: config.server.workers === 'split' ? config.server.microservicesReplicas : undefined,
+            }),
+            spread,
+          })
+        : undefined;
+    const databaseConnection = pooler?.connection ?? cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
     // The bundled queue: Valkey, or Dragonfly behind the same Service.
@@ -168,12 +184,15 @@ export class ImmichChart extends Chart {
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
+    const tiers = (Object.keys(DATA_TIERS) as DataTier[]).flatMap((tier) => {
+      const volume = storage[tier];
+      return volume ? [{ tier, storage: volume }] : [];
+    });
+    const pluginsClaim = config.immich.externalPlugins ? NAMES.pluginsPvc : undefined;
     // Several pods on one volume need ReadWriteMany (the configuration check insists); a rollout may
     // surge only when every claim of the Immich pods is ReadWriteMany.
-    const pluginsClaim = config.immich.externalPlugins ? NAMES.pluginsPvc : undefined;
     const canCoexist =
-      storage.data.accessModes.includes('ReadWriteMany') &&
-      (!pluginsClaim || storage.plugins.accessModes.includes('ReadWriteMany'));
+      dataVolumesShared(storage) && (!pluginsClaim || storage.plugins.accessModes.includes('ReadWriteMany'));
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -189,6 +208,7 @@ export class ImmichChart extends Chart {
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
       dataClaim,
+      tiers,
       library: library.volume,
       startingPods: dataPods(config.server),
       // Nothing may write to the old database after its dump, nor to the volume being restored.
@@ -254,6 +274,7 @@ export class ImmichChart extends Chart {
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
         },
+        pooler: pooler?.endpoint.host,
       });
     }
 
@@ -275,6 +296,7 @@ export class ImmichChart extends Chart {
           cluster: cloudnativePg.endpoint,
           objectStorePort: cloudnativePg.objectStorePort,
           importFrom: importing ? postgres?.endpoint : undefined,
+          pooler: pooler?.endpoint,
         },
         volumeMover: volumeBackup?.moverPods,
         prometheus: config.monitoring.enabled

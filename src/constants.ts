@@ -129,13 +129,39 @@ export const NAMES = {
   configSecret: 'immich-config',
   /** CloudNativePG Cluster; the operator derives `<name>-rw`, `<name>-app` and its PVC names from it. */
   cloudnativePg: 'immich-pg',
+  /** PgBouncer Pooler in front of the primary; the operator names its Deployment and Service after it. */
+  pooler: 'immich-pg-pooler-rw',
   /** Barman Cloud ObjectStore holding base backups and WAL. */
   objectStore: 'immich-pg-backup',
-  /** VolSync objects and the mover's ServiceAccount and NetworkPolicy. */
+  /** VolSync objects of the upload volume (those of `DATA_TIERS` are named after their claims), and the mover's ServiceAccount and NetworkPolicy. */
   volumeBackup: 'immich-data',
   volumeRestore: 'immich-data-restore',
   volumeMover: 'immich-volsync',
 } as const;
+
+/**
+ * Folders below `/data` that may live on volumes of their own (Immich's `StorageFolder` values
+ * `thumbs` and `encoded-video`): both are made from the originals, so Immich's jobs can make them
+ * again, under the names its Jobs page gives them. Claim names are fixed like every other.
+ * @see https://immich.app/docs/administration/system-integrity#folder-checks
+ */
+export const DATA_TIERS = {
+  thumbs: {
+    claim: 'immich-thumbs',
+    volume: 'thumbs',
+    mountPath: `${PATHS.serverData}/thumbs`,
+    regeneratedBy: 'Generate Thumbnails',
+  },
+  encodedVideo: {
+    claim: 'immich-encoded-video',
+    volume: 'encoded-video',
+    mountPath: `${PATHS.serverData}/encoded-video`,
+    regeneratedBy: 'Transcode Videos',
+  },
+} as const;
+
+/** A folder of `DATA_TIERS`. */
+export type DataTier = keyof typeof DATA_TIERS;
 
 /** Non-root identity of the server (`node` in the image); it owns the upload volume, and so does the backup mover. */
 export const SERVER_UID = 1000;
@@ -145,10 +171,16 @@ export const SERVER_UID = 1000;
  * @see https://cloudnative-pg.io/documentation/1.30/
  */
 export const CLOUDNATIVE_PG = {
-  /** Label the operator puts on every instance and job pod of a cluster. */
+  /** Label the operator puts on every instance, job and pooler pod of a cluster. */
   clusterLabel: 'cnpg.io/cluster',
+  /** Label of a pod's role: `instance` on the instances, `pooler` on PgBouncer pods (not on job pods). */
+  podRoleLabel: 'cnpg.io/podRole',
+  /** Label the operator puts on the PgBouncer pods of a Pooler, with its name. */
+  poolerLabel: 'cnpg.io/poolerName',
   /** Ports of the instance pods: Postgres, the instance manager's status endpoint, metrics. */
   ports: { postgres: 5432, status: 8000, metrics: 9187 },
+  /** Ports of the PgBouncer pods (`pkg/management/pgbouncer/config`, `pkg/management/url`). */
+  poolerPorts: { pgbouncer: 5432, metrics: 9127 },
   /** Keys of the operator-generated `<cluster>-app` Secret. */
   appSecretKeys: ['username', 'password', 'host', 'port', 'dbname', 'uri', 'jdbc-uri', 'pgpass'],
   /** Name of the Barman Cloud plugin in `spec.plugins` and `pluginConfiguration`. */
@@ -160,6 +192,13 @@ export const CLOUDNATIVE_PG = {
   /** Access mode of instance volumes when the Cluster's `pvcTemplate` names none. */
   defaultAccessMode: 'ReadWriteOnce',
 } as const;
+
+/**
+ * Connections one Immich process opens to the database at most: postgres.js `max: 10` in
+ * `getKyselyConfig` (server/src/utils/database.ts). The API and the background workers are two
+ * processes, each with its own pool; each pod's parent process opens one more for its start-up checks.
+ */
+export const IMMICH_DB_POOL_SIZE = 10;
 
 /**
  * Environment variables of the Immich server (its `server/src/dtos/env.dto.ts`); each is emitted

@@ -140,7 +140,14 @@ describe('the Mermaid parser', () => {
   );
 });
 
-const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Cluster', 'ReplicationSource', 'ReplicationDestination'];
+const WORKLOAD_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'Cluster',
+  'Pooler',
+  'ReplicationSource',
+  'ReplicationDestination',
+];
 
 /** The text of a `## ` section. */
 function section(doc: string, heading: string): string {
@@ -259,7 +266,19 @@ function peersOf(objects: readonly any[]): { pods: End[]; outside: End[] } {
   });
   const pods = objects.flatMap((o): End[] => {
     if (o.kind === 'Deployment' || o.kind === 'StatefulSet') return [pod(o, o.spec.template.metadata.labels)];
-    if (o.kind === 'Cluster') return [pod(o, { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name })];
+    if (o.kind === 'Cluster') {
+      return [pod(o, { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' })];
+    }
+    // PgBouncer pods as the operator labels them: with their cluster's label among their own.
+    if (o.kind === 'Pooler') {
+      return [
+        pod(o, {
+          [CLOUDNATIVE_PG.poolerLabel]: o.metadata.name,
+          [CLOUDNATIVE_PG.clusterLabel]: o.spec.cluster.name,
+          [CLOUDNATIVE_PG.podRoleLabel]: 'pooler',
+        }),
+      ];
+    }
     if (o.kind === 'ReplicationSource' || o.kind === 'ReplicationDestination') {
       return [pod(o, o.spec.restic.moverPodLabels)];
     }

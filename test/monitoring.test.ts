@@ -66,7 +66,7 @@ describe('metrics', () => {
   test('CloudNativePG instances are scraped by a PodMonitor on their metrics port', () => {
     const monitor = findOne(split, 'PodMonitor', 'immich-pg');
     expect(monitor.spec).toEqual({
-      selector: { matchLabels: { 'cnpg.io/cluster': 'immich-pg' } },
+      selector: { matchLabels: { 'cnpg.io/cluster': 'immich-pg', 'cnpg.io/podRole': 'instance' } },
       podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
     });
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });

@@ -1,5 +1,5 @@
 import type { SecretMode } from '../src/config';
-import { CNPG_BACKUP, INLINE, MODES, SPLIT, VOLUME_BACKUPS } from './support/modes';
+import { CNPG_BACKUP, INLINE, MODES, SPLIT, TIER_REPOSITORIES, TIERS, VOLUME_BACKUPS } from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -151,6 +151,46 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
       'NetworkPolicy/immich-volsync',
       'ReplicationDestination/immich-data-restore',
       'ReplicationSource/immich-data',
+      'ServiceAccount/immich-volsync',
+    ],
+  ],
+  [
+    'cloudnative-pg behind a PgBouncer pooler',
+    cnpg({ pooler: { enabled: true } }),
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'NetworkPolicy/immich-pg-pooler-rw',
+      'PodDisruptionBudget/immich-pg-pooler-rw',
+      'Pooler/immich-pg-pooler-rw',
+    ],
+  ],
+  [
+    'thumbnails and encoded video on volumes of their own, each backed up and restored',
+    {
+      storage: TIERS,
+      backup: {
+        volumes: {
+          ...VOLUME_BACKUPS,
+          claims: ['data', 'thumbs', 'encodedVideo'],
+          repositorySecrets: TIER_REPOSITORIES,
+          restore: { enabled: true },
+        },
+      },
+    },
+    'existing',
+    [
+      ...COMMON,
+      'NetworkPolicy/immich-volsync',
+      'PersistentVolumeClaim/immich-encoded-video',
+      'PersistentVolumeClaim/immich-thumbs',
+      'ReplicationDestination/immich-data-restore',
+      'ReplicationDestination/immich-encoded-video-restore',
+      'ReplicationDestination/immich-thumbs-restore',
+      'ReplicationSource/immich-data',
+      'ReplicationSource/immich-encoded-video',
+      'ReplicationSource/immich-thumbs',
       'ServiceAccount/immich-volsync',
     ],
   ],

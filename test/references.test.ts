@@ -323,12 +323,18 @@ describe('referenceProblems', () => {
     ]);
   });
 
-  test('matchExpressions are reported as unsupported', () => {
-    const set = changed('NetworkPolicy', 'postgres', (p) => {
+  test('matchExpressions select pods like matchLabels, and one that matches none is reported', () => {
+    const selecting = changed('NetworkPolicy', 'postgres', (p) => {
       p.spec.podSelector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['postgres'] }] };
     });
-    expect(referenceProblems(set, EXTERNAL)).toEqual([
-      'NetworkPolicy/postgres: spec.podSelector uses matchExpressions, which this check does not support',
+    expect(referenceProblems(selecting, EXTERNAL)).toEqual([]);
+    const excluding = {
+      matchLabels: { app: 'postgres' },
+      matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['postgres'] }],
+    };
+    const none = changed('NetworkPolicy', 'postgres', (p) => (p.spec.podSelector = excluding));
+    expect(referenceProblems(none, EXTERNAL)).toEqual([
+      `NetworkPolicy/postgres: spec.podSelector ${JSON.stringify(excluding)} matches no pod template`,
     ]);
   });
 });

@@ -141,6 +141,59 @@ describe.each(rendered)('%s', (_name, objects) => {
     }
   });
 
+  test('every Immich pod mounts the same claims at and below its media location', () => {
+    const layouts = owners.flatMap(({ ref, template }) => {
+      const spec = template.spec;
+      const container = spec.containers.find((c: any) => envOf(c).IMMICH_MEDIA_LOCATION);
+      if (!container) return [];
+      const media = envOf(container).IMMICH_MEDIA_LOCATION;
+      const mounts = (container.volumeMounts ?? [])
+        .filter((m: any) => m.mountPath === media || m.mountPath.startsWith(`${media}/`))
+        .map((m: any) => {
+          const claim = spec.volumes.find((v: any) => v.name === m.name)?.persistentVolumeClaim?.claimName;
+          return `${m.mountPath} ${claim ?? 'not a claim'}`;
+        })
+        .sort();
+      return [{ ref, mounts }];
+    });
+    expect(layouts.length).toBeGreaterThanOrEqual(1);
+    const [first] = layouts;
+    for (const layout of layouts) expect(layout).toEqual({ ref: layout.ref, mounts: first!.mounts });
+    expect(first!.mounts.some((m: string) => m.endsWith(' not a claim'))).toBe(false);
+  });
+
+  test('every claim that pods may mount at once, rollout surges counted, allows it by its access modes', () => {
+    const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
+    for (const claim of claims) {
+      const users = owners.flatMap(({ ref, object, template }) => {
+        const volume = (template.spec.volumes ?? []).find(
+          (v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name,
+        );
+        if (!volume) return [];
+        const mounts = template.spec.containers.flatMap((c: any) =>
+          (c.volumeMounts ?? []).filter((m: any) => m.name === volume.name),
+        );
+        const readOnly = volume.persistentVolumeClaim.readOnly || mounts.every((m: any) => m.readOnly);
+        const replicas = object.spec.replicas ?? 1;
+        const strategy = object.spec.strategy ?? object.spec.updateStrategy ?? {};
+        const surge =
+          strategy.type === 'RollingUpdate' && replicas > 0 ? Number(strategy.rollingUpdate?.maxSurge ?? 1) : 0;
+        return [{ ref, pods: replicas + surge, readOnly }];
+      });
+      const pods = users.reduce((sum, u) => sum + u.pods, 0);
+      if (pods <= 1) continue;
+      const modes: string[] = claim.spec.accessModes ?? [];
+      const shared =
+        modes.includes('ReadWriteMany') || (modes.includes('ReadOnlyMany') && users.every((u) => u.readOnly));
+      expect({ claim: claim.metadata.name, modes, users, shared }).toEqual({
+        claim: claim.metadata.name,
+        modes,
+        users,
+        shared: true,
+      });
+    }
+  });
+
   test('every pod of the Immich server image mounts the same claims at the same paths, and each folder its variables name', () => {
     const immich = owners.filter(({ template }) =>
       template.spec.containers[0].image.startsWith('ghcr.io/immich-app/immich-server:'),
@@ -217,6 +270,19 @@ test('the scenarios hold what the rules check: a Dragonfly, ReadWriteOnce claims
   const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
   expect(claims.filter((c) => c.spec.accessModes.includes('ReadWriteOnce')).length).toBeGreaterThanOrEqual(1);
   expect(claims.filter((c) => c.metadata.name === 'immich-plugins').length).toBeGreaterThanOrEqual(1);
+});
+
+test('some scenario runs several Immich pods on claims of their own below /data, so the volume rules bite', () => {
+  const immichPods = (objects: readonly any[]) =>
+    podOwners(objects).filter(({ template }) =>
+      template.spec.containers.some((c: any) => envOf(c).IMMICH_MEDIA_LOCATION),
+    );
+  const below = ({ template }: { template: any }) =>
+    template.spec.containers.some((c: any) =>
+      (c.volumeMounts ?? []).some((m: any) => m.mountPath.startsWith('/data/')),
+    );
+  const tiered = rendered.filter(([, objects]) => immichPods(objects).length > 1 && immichPods(objects).every(below));
+  expect(tiered.length).toBeGreaterThanOrEqual(1);
 });
 
 describe('defaults', () => {

@@ -29,7 +29,14 @@ import {
 } from '../lib/network-paths';
 
 /** Kinds that run pods, in the order the document lists a wave's workloads. */
-const WORKLOAD_KINDS = ['StatefulSet', 'Cluster', 'Deployment', 'ReplicationSource', 'ReplicationDestination'] as const;
+const WORKLOAD_KINDS = [
+  'StatefulSet',
+  'Cluster',
+  'Pooler',
+  'Deployment',
+  'ReplicationSource',
+  'ReplicationDestination',
+] as const;
 
 type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
@@ -49,7 +56,7 @@ export const ROLES: readonly { role: Role; title: string }[] = [
   { role: 'datastore', title: 'Datastores' },
 ];
 
-/** Something that runs pods: a Deployment, StatefulSet, CloudNativePG Cluster or VolSync mover. */
+/** Something that runs pods: a Deployment, StatefulSet, CloudNativePG Cluster or Pooler, or VolSync mover. */
 export interface Workload {
   /** `<Kind>/<name>`. */
   readonly key: string;
@@ -225,11 +232,20 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
   const clusters = ofKind(objects, 'Cluster').map((o): FoundWorkload => ({
     ...base(o, 'Cluster'),
     replicas: o.spec.instances ?? 1,
-    labels: { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name },
+    labels: { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' },
     ports: [
       { containerPort: ports.postgres, name: 'postgresql' },
       { containerPort: ports.status, name: 'status' },
       { containerPort: ports.metrics, name: 'metrics' },
+    ],
+  }));
+  const poolers = ofKind(objects, 'Pooler').map((o): FoundWorkload => ({
+    ...base(o, 'Pooler'),
+    replicas: o.spec.instances ?? 1,
+    labels: poolerPodLabels(o.metadata.name, o.spec.cluster.name),
+    ports: [
+      { containerPort: CLOUDNATIVE_PG.poolerPorts.pgbouncer, name: 'pgbouncer' },
+      { containerPort: CLOUDNATIVE_PG.poolerPorts.metrics, name: 'metrics' },
     ],
   }));
   const movers = (['ReplicationSource', 'ReplicationDestination'] as const).flatMap((kind) =>
@@ -240,7 +256,16 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
       ports: [],
     })),
   );
-  return [...withPods, ...clusters, ...movers];
+  return [...withPods, ...clusters, ...poolers, ...movers];
+}
+
+/** Labels the CloudNativePG operator puts on a Pooler's PgBouncer pods: the cluster's among them. */
+export function poolerPodLabels(pooler: string, cluster: string): Labels {
+  return {
+    [CLOUDNATIVE_PG.poolerLabel]: pooler,
+    [CLOUDNATIVE_PG.clusterLabel]: cluster,
+    [CLOUDNATIVE_PG.podRoleLabel]: 'pooler',
+  };
 }
 
 /** The Argo CD sync wave of an object; 0 without the annotation, as Argo CD has it. */
@@ -323,6 +348,9 @@ interface ServiceRef {
 
 /** The Services in front of a workload's pods: synthesized, or created by the CloudNativePG operator. */
 export function servicesOf(model: Model, w: Workload): ServiceRef[] {
+  if (w.kind === 'Pooler') {
+    return [{ name: w.name, ports: [{ port: CLOUDNATIVE_PG.poolerPorts.pgbouncer, targetPort: 'pgbouncer' }] }];
+  }
   if (w.kind === 'Cluster') {
     const port = CLOUDNATIVE_PG.ports.postgres;
     return CLOUDNATIVE_PG.services.map((s) => ({ name: `${w.name}-${s}`, ports: [{ port, targetPort: port }] }));

@@ -131,6 +131,8 @@ function healthText(w: Workload): string {
   switch (w.kind) {
     case 'Cluster':
       return `the operator reports ${plural(w.replicas, 'instance')} ready`;
+    case 'Pooler':
+      return `the operator's Deployment ${w.name} has ${plural(w.replicas, 'PgBouncer pod')} accepting connections`;
     case 'ReplicationSource':
     case 'ReplicationDestination': {
       const trigger = (w.object as Replication).spec.trigger;

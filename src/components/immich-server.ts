@@ -2,7 +2,18 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
-import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, IMMICH_ENV, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
+import {
+  DATA_TIERS,
+  type DataTier,
+  HEALTH_PATHS,
+  IMAGES,
+  IMMICH_CONFIG_KEY,
+  IMMICH_ENV,
+  NAMES,
+  PATHS,
+  PORTS,
+  SERVER_UID,
+} from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
   type DatabaseConnection,
@@ -56,6 +67,8 @@ export interface ImmichProcessProps {
   readonly configChecksum: string;
   /** Claim of the upload volume mounted at /data. */
   readonly dataClaim: string;
+  /** Folders below /data on volumes of their own (`DATA_TIERS`), mounted over it. @default none */
+  readonly tiers?: readonly DataTierVolume[];
   /** The pod volume `library`, mounted read-only at the photo library path. @default none */
   readonly library?: k8s.Volume;
   /**
@@ -67,6 +80,12 @@ export interface ImmichProcessProps {
   readonly stopped?: boolean;
   /** Export Immich's metrics (`IMMICH_TELEMETRY_INCLUDE=all`) on the metrics ports. @default false */
   readonly metrics?: boolean;
+}
+
+/** A folder below /data on a volume of its own: the server makes its claim, every Immich pod mounts it. */
+export interface DataTierVolume {
+  readonly tier: DataTier;
+  readonly storage: Pick<VolumeConfig, 'size' | 'storageClass' | 'accessModes'>;
 }
 
 /** Named metrics ports: the API worker's and the background workers'. */
@@ -152,6 +171,8 @@ export class ImmichServer extends Construct {
     if (props.pluginsClaim && props.pluginsStorage) {
       persistentClaim(this, 'plugins', identity, props.pluginsClaim, props.pluginsStorage);
     }
+    for (const { tier, storage } of props.tiers ?? [])
+      persistentClaim(this, tier, identity, DATA_TIERS[tier].claim, storage);
     // Combined, the pod runs the background workers too, which export on their own port.
     this.metricsPorts = props.metrics
       ? [METRICS_PORTS.api, ...(props.workers === 'api' ? [] : [METRICS_PORTS.microservices])]
@@ -204,6 +225,7 @@ export interface ImmichContainer {
 export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
   const library = props.library;
   const plugins = props.pluginsClaim;
+  const tiers = (props.tiers ?? []).map(({ tier }) => DATA_TIERS[tier]);
   // The start script reads DB_URL_FILE, DB_PASSWORD_FILE and REDIS_PASSWORD_FILE.
   const files = secretFiles([...(props.database.files ?? []), ...(props.redis.files ?? [])]);
   const image = `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`;
@@ -248,6 +270,8 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
         ...container.probes,
         volumeMounts: [
           { name: 'data', mountPath: PATHS.serverData },
+          // Over the upload volume, after it: Immich finds these folders where it expects them.
+          ...tiers.map((t) => ({ name: t.volume, mountPath: t.mountPath })),
           { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
           ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
@@ -259,6 +283,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
     ],
     volumes: [
       { name: 'data', persistentVolumeClaim: { claimName: props.dataClaim } },
+      ...tiers.map((t) => ({ name: t.volume, persistentVolumeClaim: { claimName: t.claim } })),
       configVolume(props.configFile),
       scratchVolume('tmp', '1Gi'),
       ...(library ? [library] : []),

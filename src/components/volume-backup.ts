@@ -9,7 +9,7 @@ import {
   ReplicationSourceSpecResticCopyMethod,
 } from '../../imports/volsync.backube';
 import type { VolumeBackupConfig } from '../config';
-import { NAMES } from '../constants';
+import { DATA_TIERS, NAMES } from '../constants';
 import { syncPolicy } from '../lib/argocd';
 import { componentLabels } from '../lib/labels';
 import { podSecurityContext } from '../lib/pod';
@@ -20,7 +20,7 @@ export interface VolumeBackupProps {
   readonly instance: string;
   /** `backup.volumes` of the configuration. */
   readonly config: VolumeBackupConfig;
-  /** The claim backed up and restored. */
+  /** The upload volume's claim, `data` of `config.claims`. */
   readonly claimName: string;
   /** uid/gid that owns the volume's files: the mover runs as it, so the namespace keeps `restricted`. */
   readonly uid: number;
@@ -28,10 +28,23 @@ export interface VolumeBackupProps {
   readonly wave: number;
 }
 
+/** One volume VolSync backs up: its claim, the names of its objects and its restic repository. */
+interface BackedUpVolume {
+  readonly key: VolumeBackupConfig['claims'][number];
+  readonly claimName: string;
+  /** Name of the ReplicationSource. */
+  readonly source: string;
+  /** Name of the ReplicationDestination of a restore. */
+  readonly restore: string;
+  /** Secret of its own repository: VolSync keeps one volume per repository. */
+  readonly repository: string;
+}
+
 /**
- * Restic backups of a volume by VolSync: a `ReplicationSource` on a schedule and, while a restore
- * is asked for, a `ReplicationDestination` that writes a snapshot back into the same claim. The
- * mover pods run unprivileged as the volume's owner, under a ServiceAccount without an API token.
+ * Restic backups of the volumes `config.claims` lists by VolSync: for each, a `ReplicationSource`
+ * on a schedule and, while a restore is asked for, a `ReplicationDestination` that writes a
+ * snapshot back into the same claim, each with a repository of its own. The mover pods run
+ * unprivileged as the volumes' owner, under a ServiceAccount without an API token.
  * @see https://volsync.readthedocs.io/en/stable/usage/restic/index.html
  */
 export class VolumeBackup extends Construct {
@@ -44,22 +57,35 @@ export class VolumeBackup extends Construct {
     const identity = componentIdentity(NAMES.volumeMover, 'backup', props.instance, props.wave);
     componentServiceAccount(this, identity);
     this.moverPods = componentLabels(NAMES.volumeMover, 'backup', props.instance);
-    const repository = config.repositorySecret;
-    if (!repository) throw new Error('volume backups need a repository Secret');
+    const volumes = config.claims.map((key): BackedUpVolume => {
+      const repository = key === 'data' ? config.repositorySecret : config.repositorySecrets[key];
+      if (!repository) throw new Error(`volume backups of ${key} need a repository Secret`);
+      if (key === 'data') {
+        const names = { source: NAMES.volumeBackup, restore: NAMES.volumeRestore };
+        return { key, claimName: props.claimName, repository, ...names };
+      }
+      const { claim } = DATA_TIERS[key];
+      return { key, claimName: claim, repository, source: claim, restore: `${claim}-restore` };
+    });
+    for (const volume of volumes) this.volume(volume, config, identity.name, props.uid, props.wave);
+  }
+
+  /** The backup and the restore of one volume. */
+  private volume(volume: BackedUpVolume, config: VolumeBackupConfig, account: string, uid: number, wave: number) {
     // VolSync copies only the pod-level context; its own container context drops every capability.
     const mover = {
-      repository,
-      moverServiceAccount: identity.name,
+      repository: volume.repository,
+      moverServiceAccount: account,
       moverPodLabels: this.moverPods,
-      moverSecurityContext: podSecurityContext(props.uid, props.uid),
+      moverSecurityContext: podSecurityContext(uid, uid),
       cacheStorageClassName: config.cacheStorageClass,
     };
 
     if (config.enabled) {
-      const source = new ReplicationSource(this, 'source', {
-        metadata: { name: NAMES.volumeBackup },
+      const source = new ReplicationSource(this, `${volume.key}-source`, {
+        metadata: { name: volume.source },
         spec: {
-          sourcePvc: props.claimName,
+          sourcePvc: volume.claimName,
           trigger: { schedule: config.schedule },
           restic: {
             ...mover,
@@ -72,18 +98,18 @@ export class VolumeBackup extends Construct {
         },
       });
       // Its status holds the repository's history; Argo CD never deletes it.
-      syncPolicy(source, { wave: props.wave, keep: true, customResource: true });
+      syncPolicy(source, { wave, keep: true, customResource: true });
     }
 
     if (config.restore.enabled) {
       const { trigger, restoreAsOf } = config.restore;
       const manifest = ReplicationDestination.manifest({
-        metadata: { name: NAMES.volumeRestore },
+        metadata: { name: volume.restore },
         spec: {
           trigger: { manual: trigger },
           restic: {
             ...mover,
-            destinationPvc: props.claimName,
+            destinationPvc: volume.claimName,
             // Write into the claim itself; files newer than the snapshot are kept, never deleted.
             copyMethod: ReplicationDestinationSpecResticCopyMethod.DIRECT,
             cacheCapacity: ReplicationDestinationSpecResticCacheCapacity.fromString(config.cacheCapacity),
@@ -93,8 +119,8 @@ export class VolumeBackup extends Construct {
       // The generated class types restoreAsOf as a Date, which cdk8s cannot render: the object is
       // built from its manifest with the time as written in the configuration.
       if (restoreAsOf) manifest.spec.restic.restoreAsOf = restoreAsOf;
-      const destination = new ApiObject(this, 'restore', manifest);
-      syncPolicy(destination, { wave: props.wave, customResource: true });
+      const destination = new ApiObject(this, `${volume.key}-restore`, manifest);
+      syncPolicy(destination, { wave, customResource: true });
     }
   }
 }

@@ -1,6 +1,6 @@
 /** Sections for running more than one pod: server workers and replicas, scheduling, an external Redis. */
 import * as v from 'valibot';
-import { DRAGONFLY } from '../constants';
+import { DATA_TIERS, type DataTier, DRAGONFLY, NAMES } from '../constants';
 import { quantityValue } from '../lib/quantity';
 import {
   type DeepPartial,
@@ -93,21 +93,46 @@ export type ServerConfig = v.InferOutput<typeof serverSection>;
 export type ValkeyConfig = v.InferOutput<typeof valkeySection>;
 export type SchedulingConfig = v.InferOutput<typeof schedulingSection>;
 
+/** Access modes as given, possibly incomplete. */
+interface Modes {
+  readonly accessModes?: readonly (string | undefined)[];
+}
+
+/** The volumes every Immich pod mounts: `data`, and the folders below it on volumes of their own. */
+interface DataVolumes {
+  readonly data?: Modes & { readonly existingClaim?: string };
+  readonly thumbs?: Modes;
+  readonly encodedVideo?: Modes;
+}
+
 interface ScalingInput {
   readonly server?: DeepPartial<ServerConfig>;
   readonly valkey?: DeepPartial<ValkeyConfig>;
   readonly immich?: { readonly externalPlugins?: boolean };
-  readonly storage?: {
-    readonly data?: { readonly accessModes?: readonly (string | undefined)[]; readonly existingClaim?: string };
-    readonly mlCache?: { readonly accessModes?: readonly (string | undefined)[] };
-    readonly plugins?: { readonly accessModes?: readonly (string | undefined)[] };
-  };
+  readonly storage?: DataVolumes & { readonly mlCache?: Modes; readonly plugins?: Modes };
   readonly machineLearning?: { readonly replicas?: number; readonly cache?: string };
   readonly resources?: { readonly valkey?: { readonly limits?: { readonly memory?: string } } };
 }
 
 /** The smallest memory limit whose `--maxmemory` share still holds one Dragonfly thread. */
 export const DRAGONFLY_MIN_MEMORY_LIMIT = `${Math.ceil(DRAGONFLY.memoryPerThread / DRAGONFLY.maxmemoryShare / 2 ** 20)}Mi`;
+
+const rwx = (volume: Modes | undefined) => (volume?.accessModes ?? []).includes('ReadWriteMany');
+
+/** `storage` keys of the volumes every Immich pod mounts at `/data` and below, with their claims. */
+function dataVolumes(storage: DataVolumes | undefined): { key: string; claim: string; volume?: Modes }[] {
+  return [
+    { key: 'data', claim: storage?.data?.existingClaim ?? NAMES.dataPvc, volume: storage?.data },
+    ...(Object.keys(DATA_TIERS) as DataTier[])
+      .filter((tier) => storage?.[tier] !== undefined)
+      .map((tier) => ({ key: tier, claim: DATA_TIERS[tier].claim, volume: storage?.[tier] })),
+  ];
+}
+
+/** Whether Immich pods may run side by side: every volume they mount at `/data` and below is ReadWriteMany. */
+export function dataVolumesShared(storage: DataVolumes | undefined): boolean {
+  return dataVolumes(storage).every(({ volume }) => rwx(volume));
+}
 
 /** Pods that mount the upload volume. */
 export function dataPods(server: DeepPartial<ServerConfig> | undefined): number {
@@ -118,25 +143,25 @@ export function dataPods(server: DeepPartial<ServerConfig> | undefined): number 
 /** Problems of running several pods on shared volumes, and of the external Redis. */
 export function scalingProblems(input: ScalingInput): string[] {
   const problems: string[] = [];
-  const rwx = (modes: readonly (string | undefined)[] | undefined) => (modes ?? []).includes('ReadWriteMany');
   const pods = dataPods(input.server);
-  const data = input.storage?.data;
-  if (pods > 1 && !rwx(data?.accessModes)) {
-    const why =
-      input.server?.workers === 'split'
-        ? `server.workers "split" runs ${pods} pods (server.replicas plus server.microservicesReplicas)`
-        : `server.replicas is ${pods}`;
+  const why =
+    input.server?.workers === 'split'
+      ? `server.workers "split" runs ${pods} pods (server.replicas plus server.microservicesReplicas)`
+      : `server.replicas is ${pods}`;
+  for (const { key, claim, volume } of dataVolumes(input.storage)) {
+    if (pods <= 1 || rwx(volume)) continue;
+    const fix = key === 'data' ? ', or storage.data.existingClaim with such a claim' : '';
     problems.push(
-      `storage.data.accessModes: ${why} that all mount immich-data, which then needs ReadWriteMany storage; set storage.data.accessModes: [ReadWriteMany] with a StorageClass that provides it, or storage.data.existingClaim with such a claim, got ${JSON.stringify(data?.accessModes ?? ['ReadWriteOnce'])}`,
+      `storage.${key}.accessModes: ${why} that all mount ${claim}, which then needs ReadWriteMany storage; set storage.${key}.accessModes: [ReadWriteMany] with a StorageClass that provides it${fix}, got ${JSON.stringify(volume?.accessModes ?? ['ReadWriteOnce'])}`,
     );
   }
-  if (input.immich?.externalPlugins && pods > 1 && !rwx(input.storage?.plugins?.accessModes)) {
+  if (input.immich?.externalPlugins && pods > 1 && !rwx(input.storage?.plugins)) {
     problems.push(
       `storage.plugins.accessModes: immich.externalPlugins mounts immich-plugins in all ${pods} Immich pods, which then needs ReadWriteMany storage like storage.data; set storage.plugins.accessModes: [ReadWriteMany], got ${JSON.stringify(input.storage?.plugins?.accessModes ?? ['ReadWriteOnce'])}`,
     );
   }
   const ml = input.machineLearning;
-  if ((ml?.replicas ?? 1) > 1 && (ml?.cache ?? 'pvc') === 'pvc' && !rwx(input.storage?.mlCache?.accessModes)) {
+  if ((ml?.replicas ?? 1) > 1 && (ml?.cache ?? 'pvc') === 'pvc' && !rwx(input.storage?.mlCache)) {
     problems.push(
       `machineLearning.replicas: ${ml?.replicas} pods cannot share one ReadWriteOnce model cache; set storage.mlCache.accessModes: [ReadWriteMany], or machineLearning.cache: emptyDir (each pod downloads the models at start), got ${ml?.replicas}`,
     );

@@ -245,6 +245,16 @@ export const configSchema = strict({
       /** A claim you created instead of `immich-data`; declare its access modes in `accessModes`. */
       existingClaim: v.optional(dnsSubdomain('photos-data')),
     }),
+    /**
+     * Thumbnails (`/data/thumbs`) on a volume of their own, `immich-thumbs`, e.g. on a faster
+     * class. Immich can make them again. @default none: they stay on `data`
+     */
+    thumbs: v.optional(strict(volumeEntries('10Gi'))),
+    /**
+     * Transcoded videos (`/data/encoded-video`) on a volume of their own, `immich-encoded-video`,
+     * e.g. on a cheaper class. Immich can make them again. @default none: they stay on `data`
+     */
+    encodedVideo: v.optional(strict(volumeEntries('50Gi'))),
     /** Machine-learning model cache. */
     mlCache: volume('10Gi'),
     /** The bundled job queue: `valkey-data`, or `dragonfly-data` with `valkey.engine: dragonfly`. */

@@ -367,6 +367,18 @@ export interface CnpgCluster extends KubeObject {
   };
 }
 
+/** CloudNativePG's Pooler (postgresql.cnpg.io/v1): PgBouncer pods the operator builds from it. */
+export interface CnpgPooler extends KubeObject {
+  readonly spec: {
+    readonly cluster: { readonly name: string };
+    readonly instances?: number;
+    readonly type?: string;
+    readonly pgbouncer: { readonly poolMode?: string; readonly parameters?: Readonly<Record<string, string>> };
+    /** Fields the operator lays its own over; not the whole pod. */
+    readonly template?: PodTemplate;
+  };
+}
+
 /** The storage (or WAL storage) of a CloudNativePG Cluster's instances. */
 export interface CnpgStorage {
   readonly size?: string;
@@ -467,6 +479,7 @@ export interface KnownKinds {
   HTTPRoute: HttpRoute;
   Ingress: Ingress;
   Cluster: CnpgCluster;
+  Pooler: CnpgPooler;
   ObjectStore: ObjectStore;
   ScheduledBackup: ScheduledBackup;
   ReplicationSource: Replication;

@@ -84,6 +84,15 @@ export const VOLUME_BACKUPS = {
   volumeSnapshotClassName: 'csi-snapclass',
 };
 
+/** Thumbnails and encoded videos on volumes of their own, each with a class of its own. */
+export const TIERS = {
+  thumbs: { storageClass: 'fast-ssd', size: '20Gi' },
+  encodedVideo: { storageClass: 'bulk-hdd', size: '200Gi' },
+};
+
+/** Repository Secrets of the volumes beside immich-data, which the user creates in every mode. */
+export const TIER_REPOSITORIES = { thumbs: 'immich-thumbs-restic', encodedVideo: 'immich-encoded-video-restic' };
+
 /** Three API pods, two workers and two machine-learning pods on shared storage, with a Sentinel set. */
 export const SPLIT = {
   server: { workers: 'split', replicas: 3, microservicesReplicas: 2 },
@@ -250,6 +259,53 @@ export const SCENARIOS: Record<string, Scenario> = {
         resources: { valkey: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } } },
       },
       external: { secrets: ['immich-db', 'immich-config'] },
+    },
+  'split workers through a PgBouncer pooler on CloudNativePG with backups, thumbnails and encoded video on RWX volumes of their own, backups of data and encoded video, monitoring, sealed secrets':
+    {
+      mode: 'sealed-secrets',
+      overrides: {
+        ...SPLIT,
+        secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+        storage: {
+          ...SPLIT.storage,
+          thumbs: { ...TIERS.thumbs, accessModes: ['ReadWriteMany'] },
+          encodedVideo: { ...TIERS.encodedVideo, accessModes: ['ReadWriteMany'] },
+        },
+        database: cnpg({ backup: CNPG_BACKUP, pooler: { enabled: true } }),
+        backup: {
+          volumes: {
+            ...VOLUME_BACKUPS,
+            claims: ['data', 'encodedVideo'],
+            repositorySecrets: { encodedVideo: TIER_REPOSITORIES.encodedVideo },
+          },
+        },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [TIER_REPOSITORIES.encodedVideo] },
+    },
+  'one combined pod with thumbnails and encoded video on volumes of their own, a restore of every volume, existing secrets':
+    {
+      mode: 'existing',
+      overrides: {
+        storage: TIERS,
+        backup: {
+          volumes: {
+            ...VOLUME_BACKUPS,
+            claims: ['data', 'thumbs', 'encodedVideo'],
+            repositorySecrets: TIER_REPOSITORIES,
+            restore: { enabled: true },
+          },
+        },
+      },
+      external: {
+        secrets: [
+          'immich-db',
+          'immich-config',
+          VOLUME_BACKUPS.repositorySecret,
+          TIER_REPOSITORIES.thumbs,
+          TIER_REPOSITORIES.encodedVideo,
+        ],
+      },
     },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',

@@ -81,6 +81,7 @@ const VALIDATORS: Record<string, Validator> = {
 const CRD_SCHEMAS: Record<string, string> = {
   'postgresql.cnpg.io/v1/Cluster': 'postgresql.cnpg.io_Cluster.json',
   'postgresql.cnpg.io/v1/ScheduledBackup': 'postgresql.cnpg.io_ScheduledBackup.json',
+  'postgresql.cnpg.io/v1/Pooler': 'postgresql.cnpg.io_Pooler.json',
   'barmancloud.cnpg.io/v1/ObjectStore': 'barmancloud.cnpg.io_ObjectStore.json',
   'volsync.backube/v1alpha1/ReplicationSource': 'volsync.backube_ReplicationSource.json',
   'volsync.backube/v1alpha1/ReplicationDestination': 'volsync.backube_ReplicationDestination.json',
