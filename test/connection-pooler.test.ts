@@ -122,10 +122,10 @@ describe('Immich through the pooler', () => {
     expect(envOf(mainContainer(findOne(owned, 'Deployment', 'immich-server'))).DB_USERNAME).toBe('photos');
   });
 
-  test("the server's first start waits for the pooler's Service", () => {
+  test("the server's first start waits for the primary, then for the pooler's Service", () => {
     const init = findOne(manifests, 'Deployment', 'immich-server').spec.template.spec.initContainers[0];
     expect(init.name).toBe('wait-for-database');
-    expect(init.command.slice(-2)).toEqual(['immich-pg-pooler-rw', '5432']);
+    expect(init.command.slice(-4)).toEqual(['immich-pg-rw', '5432', 'immich-pg-pooler-rw', '5432']);
   });
 
   test('an import still reads the bundled postgres directly, while the stopped server would use the pooler', () => {
@@ -168,10 +168,11 @@ describe('network paths with the pooler', () => {
   };
   const apiServer: Peer = { kind: 'ip', ip: '10.0.0.1' };
 
-  test('the server and the workers reach the pooler on 5432, and no longer the instances', () => {
+  test('the server and the workers reach the pooler on 5432, and the instances on 5432 alone, for their start-up wait', () => {
     for (const name of ['immich-server', 'immich-microservices']) {
       expect(allowed(objects, app(name), bouncer, 5432)).toBe(true);
-      expect(allowed(objects, app(name), instance, 5432)).toBe(false);
+      expect(allowed(objects, app(name), instance, 5432)).toBe(true);
+      expect(allowed(objects, app(name), instance, 8000)).toBe(false);
     }
     expect(allowed(objects, app('immich-machine-learning'), bouncer, 5432)).toBe(false);
   });

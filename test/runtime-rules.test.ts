@@ -115,11 +115,23 @@ describe.each(rendered)('%s', (_name, objects) => {
     let connecting = 0;
     for (const { ref, template } of owners) {
       const spec = template.spec;
-      const targets = new Set(spec.containers.map((c: any) => databaseTarget(c, spec)).filter(Boolean));
-      if (targets.size === 0) continue;
+      const direct = spec.containers.map((c: any) => databaseTarget(c, spec)).filter(Boolean) as string[];
+      if (direct.length === 0) continue;
       connecting++;
-      const waits = (spec.initContainers ?? []).map((c: any) => (c.command ?? []).slice(-2).join(':'));
-      expect({ ref, waits: [...targets].filter((t) => !waits.includes(t)) }).toEqual({ ref, waits: [] });
+      // A CloudNativePG Pooler accepts connections before its cluster does: the primary comes first.
+      const poolers = objects.filter((o) => o.kind === 'Pooler');
+      const behind = (target: string) => {
+        const pooler = poolers.find((p) => target.startsWith(`${p.metadata.name}:`));
+        return pooler ? [`${pooler.spec.cluster.name}-rw:5432`, target] : [target];
+      };
+      const targets = [...new Set(direct.flatMap(behind))];
+      // The wait's arguments after its script: host port [host port ...], in order.
+      const waits = (spec.initContainers ?? []).flatMap((c: any) => {
+        const args: string[] = (c.command ?? []).slice(3);
+        return args.flatMap((host, i) => (i % 2 === 0 ? [`${host}:${args[i + 1]}`] : []));
+      });
+      expect({ ref, waits: targets.filter((t) => !waits.includes(t)) }).toEqual({ ref, waits: [] });
+      expect({ ref, order: waits.filter((w: string) => targets.includes(w)) }).toEqual({ ref, order: targets });
     }
     expect(connecting).toBeGreaterThanOrEqual(1);
   });

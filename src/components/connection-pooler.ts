@@ -115,6 +115,8 @@ export class ConnectionPooler extends Construct {
     const { login } = props;
     this.connection = {
       endpoint: this.endpoint,
+      // PgBouncer accepts connections before the cluster does: Immich waits for the primary too.
+      waitFor: [login.endpoint, this.endpoint],
       env: [
         { name: 'DB_HOSTNAME', value: this.endpoint.host },
         { name: 'DB_PORT', value: String(this.endpoint.port) },

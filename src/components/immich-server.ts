@@ -128,28 +128,30 @@ export function immichStartupProbe(path: string, port: number, startingPods = 1)
 }
 
 /**
- * Waits until a TCP connection to host:port (argv 1 and 2) succeeds, trying every 2 s. Through a
- * Service that happens only once the database pod is ready: kube-proxy refuses connections to a
- * Service without ready endpoints.
+ * Waits until a TCP connection to each host:port (argv: host port [host port ...]) succeeds, in
+ * order, trying every 2 s. Through a Service that happens only once a pod behind it is ready:
+ * kube-proxy refuses connections to a Service without ready endpoints.
  */
 const WAIT_FOR_TCP = `const net = require('node:net');
-const [host, port] = process.argv.slice(1);
+const targets = process.argv.slice(1);
 let tries = 0;
-function attempt() {
+function attempt(i) {
+  if (i >= targets.length) process.exit(0);
+  const [host, port] = [targets[i], targets[i + 1]];
   const socket = net.connect({ host, port: Number(port), timeout: 3000 });
-  socket.once('connect', () => { console.log('reached ' + host + ':' + port); process.exit(0); });
+  socket.once('connect', () => { console.log('reached ' + host + ':' + port); socket.destroy(); tries = 0; attempt(i + 2); });
   let failed = false;
   const retry = () => {
     if (failed) return;
     failed = true;
     socket.destroy();
     if (tries++ % 15 === 0) console.log('waiting for ' + host + ':' + port);
-    setTimeout(attempt, 2000);
+    setTimeout(() => attempt(i), 2000);
   };
   socket.once('timeout', retry);
   socket.once('error', retry);
 }
-attempt();`;
+attempt(0);`;
 
 /**
  * The Immich server (API, web UI and, unless split off, background jobs) with its upload volume.
@@ -238,7 +240,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
     annotations: { 'checksum/immich-config': props.configChecksum },
     // Immich exits when the database refuses it at start; on a first install that would crash-loop
     // (and back off for minutes) while postgres still binds its volume and runs initdb.
-    initContainers: [waitForDatabase(image, props.database.endpoint)],
+    initContainers: [waitForDatabase(image, props.database.waitFor ?? [props.database.endpoint])],
     containers: [
       {
         name: container.name,
@@ -294,12 +296,12 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
 }
 
 /** An init container, from the server image itself, that waits until the database accepts connections. */
-function waitForDatabase(image: string, database: Endpoint): k8s.Container {
+function waitForDatabase(image: string, services: readonly Endpoint[]): k8s.Container {
   return {
     name: 'wait-for-database',
     image,
     imagePullPolicy: 'IfNotPresent',
-    command: ['node', '-e', WAIT_FOR_TCP, database.host, String(database.port)],
+    command: ['node', '-e', WAIT_FOR_TCP, ...services.flatMap((s) => [s.host, String(s.port)])],
     resources: {
       requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
       limits: { memory: k8s.Quantity.fromString('128Mi') },

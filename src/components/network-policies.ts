@@ -61,8 +61,9 @@ export interface NetworkPoliciesProps {
  * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
  * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
- * during an import, the bundled postgres; with a pooler, the server and workers reach only the
- * pooler, which reaches the instances and the Kubernetes API. With volume backups: mover → restic repository. An
+ * during an import, the bundled postgres; with a pooler, the server and workers query through the
+ * pooler, which reaches the instances and the Kubernetes API, and reach the primary only for their
+ * start-up wait. With volume backups: mover → restic repository. An
  * object store or repository published behind the in-cluster ingress controller is reached
  * through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
@@ -84,7 +85,10 @@ export class NetworkPolicies extends Construct {
     const toRedis = valkey
       ? toEndpoint(valkey)
       : toAddresses(props.externalRedis?.cidrs ?? [], props.externalRedis?.ports ?? []);
-    const backends = [toEndpoint(database), toRedis, toEndpoint(machineLearning)];
+    // Behind a pooler, Immich's start-up wait also checks the primary itself (PgBouncer accepts
+    // connections before the cluster does); its queries all go through the pooler.
+    const primary = props.cloudnativePg?.pooler ? [toEndpoint(props.cloudnativePg.cluster)] : [];
+    const backends = [toEndpoint(database), ...primary, toRedis, toEndpoint(machineLearning)];
     const prometheus = props.prometheus;
     const scrapedOn = (ports: readonly number[]): k8s.NetworkPolicyIngressRule[] =>
       prometheus && ports.length > 0
@@ -181,7 +185,7 @@ export class NetworkPolicies extends Construct {
       const { pooler } = props.cloudnativePg;
       this.cloudnativePg(
         props.cloudnativePg,
-        pooler ? [pods(pooler)] : immichPods,
+        pooler ? [pods(pooler), ...immichPods] : immichPods,
         policy,
         scrapedOn(prometheus ? [CLOUDNATIVE_PG.ports.metrics] : []),
       );
