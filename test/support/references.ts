@@ -182,6 +182,7 @@ function customResourceProblems(objects: readonly any[], provided: readonly Prov
           .map((plugin: any) => plugin.parameters?.barmanObjectName)
           .filter((store: string | undefined) => store !== undefined && !has('ObjectStore', store))
           .map((store: string) => `${ref}: ObjectStore "${store}" is not synthesized`);
+      case 'Backup':
       case 'ScheduledBackup':
         return has('Cluster', spec.cluster?.name) ? [] : [`${ref}: Cluster "${spec.cluster?.name}" is not synthesized`];
       case 'ObjectStore':
