@@ -141,6 +141,7 @@ export class ImmichChart extends Chart {
           config: cnpgConfig,
           databaseName: database.name,
           importFrom: importing ? postgres?.source : undefined,
+          immichVersion: config.immich.version,
         })
       : undefined;
     const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
