@@ -77,6 +77,46 @@ describe('the environment of the shell', () => {
   });
 });
 
+describe('a change of immich.version against the previous dist/', () => {
+  const reminders = (stderr: string) => stderr.split('\n').filter((line) => line.includes('immich.version moves'));
+  const release = () =>
+    /immich-server:([^@\s]+)/.exec(readFileSync(join(work, 'dist', '40-deployment-immich-server.yaml'), 'utf8'))![1];
+
+  test('prints one warning with the dump to take first, and none at the same release or without a previous dist/', () => {
+    expect(reminders(baseline.stderr)).toEqual([]);
+    synthesized();
+    const from = release();
+    const moved = runSynth(work, { IMMICH_VERSION: 'v9.0.0' });
+    expect(moved.status).toBe(0);
+    expect(reminders(moved.stderr)).toEqual([
+      `warning: immich.version moves from ${from} to v9.0.0: Immich migrates its database when it starts and cannot undo that; dump it before you apply: kubectl -n immich exec immich-postgres-0 -- pg_dumpall --clean --if-exists --username=postgres | gzip > immich-before-v9.0.0.sql.gz (README: "Before an Immich upgrade")`,
+    ]);
+    expect(release()).toBe('v9.0.0');
+    expect(reminders(runSynth(work, { IMMICH_VERSION: 'v9.0.0' }).stderr)).toEqual([]);
+  });
+
+  test('on CloudNativePG with backups, names the base backup Argo CD takes and the command that takes it without Argo CD', () => {
+    const example = readFileSync(join(work, 'config', 'example.yaml'), 'utf8');
+    writeFileSync(
+      join(work, 'cnpg.yaml'),
+      example
+        .replace(/^backup:\n( {2}.*\n)+/m, '')
+        .concat(
+          'database:\n  engine: cloudnative-pg\n  cloudnativePg:\n    backup:\n      destinationPath: s3://immich-backups/immich\n      credentialsSecret: immich-pg-backup-credentials\n',
+        ),
+    );
+    const env = { IMMICH_K8S_CONFIG: 'cnpg.yaml' };
+    expect(runSynth(work, env).status).toBe(0);
+    const moved = runSynth(work, { ...env, IMMICH_VERSION: 'v9.0.0' });
+    expect(moved.status).toBe(0);
+    expect(reminders(moved.stderr)).toHaveLength(1);
+    expect(reminders(moved.stderr)[0]).toContain(
+      'Argo CD takes the base backup immich-pg-before-v9-0-0 first (with deploy/argocd-cm-backup-health.yaml in argocd-cm); with kubectl apply, first run: kubectl cnpg backup immich-pg -n immich --method plugin --plugin-name barman-cloud.cloudnative-pg.io --backup-name immich-pg-before-v9-0-0 && ',
+    );
+    expect(readdirSync(join(work, 'dist'))).toContain('50-backup-immich-pg-before-v9-0-0.yaml');
+  });
+});
+
 test('synth output matches the committed dist/', () => {
   expect(snapshotDir(join(baseline.dir, 'dist'))).toEqual(snapshotDir(join(ROOT, 'dist')));
 });
