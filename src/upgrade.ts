@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { preUpgradeBackupName } from './components/cloudnative-pg';
 import type { Config } from './config';
 import { CLOUDNATIVE_PG, IMAGES, NAMES } from './constants';
@@ -17,17 +16,18 @@ export function serverRelease(image: string): string | undefined {
   return image.startsWith(prefix) ? image.slice(prefix.length).split('@')[0] : undefined;
 }
 
-/** The release the server Deployment of `manifests` runs, read from the same file in `dir` (the previous output). */
+/** The image line of the server in a rendered file: reading it costs less than parsing the file. */
+const SERVER_IMAGE_LINE = new RegExp(
+  `image: ["']?(${IMAGES.server.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:[^\\s"']+)`,
+);
+
+/** The release the server Deployment of `manifests` runs in the same file in `dir` (the previous output). */
 export function previousRelease(manifests: readonly Manifest[], dir: string): string | undefined {
   const server = manifests.find((m) => m.object.kind === 'Deployment' && m.object.metadata.name === NAMES.server);
   const file = server && join(dir, server.file);
   if (!file || !existsSync(file)) return undefined;
-  // A file that no longer parses (edited by hand) only costs the reminder.
-  const document = parseDocument(readFileSync(file, 'utf8'));
-  if (document.errors.length > 0) return undefined;
-  const deployment = document.toJS() as { spec?: { template?: { spec?: { containers?: { image?: unknown }[] } } } };
-  const images = deployment?.spec?.template?.spec?.containers?.map((c) => c?.image) ?? [];
-  return images.map((image) => (typeof image === 'string' ? serverRelease(image) : undefined)).find(Boolean);
+  const image = SERVER_IMAGE_LINE.exec(readFileSync(file, 'utf8'))?.[1];
+  return image && serverRelease(image);
 }
 
 /**

@@ -25,9 +25,14 @@ describe('the release of a previous output', () => {
     expect(serverRelease('ghcr.io/immich-app/immich-machine-learning:v3.2.0')).toBeUndefined();
   });
 
-  test('is unknown without a previous output, or when its server file no longer parses', () => {
+  test('is unknown without a previous output, or when its server file names no server image', () => {
     expect(previousRelease(synth(), dir)).toBeUndefined();
     writeFileSync(join(dir, '40-deployment-immich-server.yaml'), 'spec: [unclosed\n');
+    expect(previousRelease(synth(), dir)).toBeUndefined();
+    writeFileSync(
+      join(dir, '40-deployment-immich-server.yaml'),
+      'image: ghcr.io/immich-app/immich-machine-learning:v3.2.0\n',
+    );
     expect(previousRelease(synth(), dir)).toBeUndefined();
   });
 });
