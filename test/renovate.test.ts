@@ -115,6 +115,11 @@ test('immich.version is found in every configuration file of config/, with the r
   }
 });
 
+test('the example pins the default release, and both are in the group Renovate moves together', () => {
+  expect(config().immich.version).toBe(DEFAULT_IMMICH_VERSION);
+  expect(depsOf('config/example.yaml')[0]!.depName).toBe(depsOf('src/constants.ts')[0]!.depName);
+});
+
 test('src/constants.ts yields the default release and every image pinned by digest', () => {
   const pinned = Object.values(IMAGES).filter((image) => image.includes('@sha256:'));
   expect(pinned.length).toBe(3);
