@@ -122,7 +122,7 @@ test('the example pins the default release, and both are in the group Renovate m
 
 test('src/constants.ts yields the default release and every image pinned by digest', () => {
   const pinned = Object.values(IMAGES).filter((image) => image.includes('@sha256:'));
-  expect(pinned.length).toBe(3);
+  expect(pinned.length).toBeGreaterThanOrEqual(3);
   const deps = depsOf('src/constants.ts');
   expect(deps[0]).toEqual({ depName: SERVER, currentValue: DEFAULT_IMMICH_VERSION, datasource: 'docker' });
   expect(deps.slice(1).map(ref).sort()).toEqual([...pinned].sort());
