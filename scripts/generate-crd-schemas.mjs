@@ -17,6 +17,7 @@ import { parseAllDocuments } from 'yaml';
 
 /** Kinds validated by generated schema: `<group>/<version>/<kind>`. */
 const KINDS = [
+  'postgresql.cnpg.io/v1/Backup',
   'postgresql.cnpg.io/v1/Cluster',
   'postgresql.cnpg.io/v1/ScheduledBackup',
   'postgresql.cnpg.io/v1/Pooler',

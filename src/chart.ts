@@ -146,6 +146,7 @@ export class ImmichChart extends Chart {
           config: cnpgConfig,
           databaseName: database.name,
           importFrom: importing ? postgres?.source : undefined,
+          immichVersion: config.immich.version,
         })
       : undefined;
     const poolerConfig = cnpgConfig.pooler;

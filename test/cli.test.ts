@@ -63,7 +63,11 @@ describe('the environment of the shell', () => {
   test('TZ leaves a file that sets timezone alone, and an override is noted on stderr with exit code 0', () => {
     const { status, stderr } = runSynth(work, { TZ: 'America/New_York', IMMICH_VERSION: 'v3.2.0' });
     expect(status).toBe(0);
-    expect(notes(stderr)).toEqual(['note: IMMICH_VERSION=v3.2.0 sets immich.version (the file leaves it out)']);
+    expect(notes(stderr)).toEqual([
+      expect.stringMatching(
+        /^note: IMMICH_VERSION=v3\.2\.0 overrides immich\.version \(the file says "v\d+\.\d+\.\d+"\)$/,
+      ),
+    ]);
     expect(serverTz()).toBe('UTC');
   });
 
@@ -74,6 +78,46 @@ describe('the environment of the shell', () => {
     expect(status).toBe(0);
     expect(notes(stderr)).toEqual(['note: TZ=America/New_York sets timezone (the file leaves it out)']);
     expect(serverTz()).toBe('America/New_York');
+  });
+});
+
+describe('a change of immich.version against the previous dist/', () => {
+  const reminders = (stderr: string) => stderr.split('\n').filter((line) => line.includes('immich.version moves'));
+  const release = () =>
+    /immich-server:([^@\s]+)/.exec(readFileSync(join(work, 'dist', '40-deployment-immich-server.yaml'), 'utf8'))![1];
+
+  test('prints one warning with the dump to take first, and none at the same release or without a previous dist/', () => {
+    expect(reminders(baseline.stderr)).toEqual([]);
+    synthesized();
+    const from = release();
+    const moved = runSynth(work, { IMMICH_VERSION: 'v9.0.0' });
+    expect(moved.status).toBe(0);
+    expect(reminders(moved.stderr)).toEqual([
+      `warning: immich.version moves from ${from} to v9.0.0: Immich migrates its database when it starts and cannot undo that; dump it before you apply: kubectl -n immich exec immich-postgres-0 -- pg_dumpall --clean --if-exists --username=postgres | gzip > immich-before-v9.0.0.sql.gz (README: "Before an Immich upgrade")`,
+    ]);
+    expect(release()).toBe('v9.0.0');
+    expect(reminders(runSynth(work, { IMMICH_VERSION: 'v9.0.0' }).stderr)).toEqual([]);
+  });
+
+  test('on CloudNativePG with backups, names the base backup Argo CD takes and the command that takes it without Argo CD', () => {
+    const example = readFileSync(join(work, 'config', 'example.yaml'), 'utf8');
+    writeFileSync(
+      join(work, 'cnpg.yaml'),
+      example
+        .replace(/^backup:\n( {2}.*\n)+/m, '')
+        .concat(
+          'database:\n  engine: cloudnative-pg\n  cloudnativePg:\n    backup:\n      destinationPath: s3://immich-backups/immich\n      credentialsSecret: immich-pg-backup-credentials\n',
+        ),
+    );
+    const env = { IMMICH_K8S_CONFIG: 'cnpg.yaml' };
+    expect(runSynth(work, env).status).toBe(0);
+    const moved = runSynth(work, { ...env, IMMICH_VERSION: 'v9.0.0' });
+    expect(moved.status).toBe(0);
+    expect(reminders(moved.stderr)).toHaveLength(1);
+    expect(reminders(moved.stderr)[0]).toContain(
+      'Argo CD takes the base backup immich-pg-before-v9-0-0 first (with deploy/argocd-cm-backup-health.yaml in argocd-cm); with kubectl apply, first run: kubectl cnpg backup immich-pg -n immich --method plugin --plugin-name barman-cloud.cloudnative-pg.io --backup-name immich-pg-before-v9-0-0 && ',
+    );
+    expect(readdirSync(join(work, 'dist'))).toContain('50-backup-immich-pg-before-v9-0-0.yaml');
   });
 });
 

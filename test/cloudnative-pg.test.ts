@@ -9,7 +9,7 @@ const cnpg = (cloudnativePg: Record<string, unknown> = {}, more: Record<string, 
   backup: { database: { enabled: false } },
   ...more,
 });
-const withBackup = cnpg({ backup: CNPG_BACKUP });
+const withBackup = cnpg({ backup: CNPG_BACKUP }, { immich: { version: 'v3.3.1' } });
 const objects = (overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) =>
   synth(overrides, env).map((m) => m.object);
 const cluster = (overrides: Record<string, unknown>) => findOne(synth(overrides), 'Cluster', 'immich-pg');
@@ -114,6 +114,26 @@ describe('off-site backups', () => {
       immediate: true,
       backupOwnerReference: 'self',
     });
+  });
+
+  test('a base backup named after the release (method plugin) is taken before Immich moves to it', () => {
+    const backup = findOne(manifests, 'Backup', 'immich-pg-before-v3-3-1');
+    expect(backup.apiVersion).toBe('postgresql.cnpg.io/v1');
+    expect(backup.spec).toEqual({
+      cluster: { name: 'immich-pg' },
+      method: 'plugin',
+      pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+    });
+    const next = synth({ ...withBackup, immich: { version: 'v3.4.0' } });
+    expect(next.filter((m) => m.object.kind === 'Backup').map((m) => m.object.metadata.name)).toEqual([
+      'immich-pg-before-v3-4-0',
+    ]);
+  });
+
+  test('no base backup before upgrades with beforeUpgrade: false, or without backup', () => {
+    const kinds = (o: Record<string, unknown>) => synth(o).map((m) => m.object.kind);
+    expect(kinds(cnpg({ backup: { ...CNPG_BACKUP, beforeUpgrade: false } }))).not.toContain('Backup');
+    expect(kinds(cnpg())).not.toContain('Backup');
   });
 
   test('schedule and retention follow the configuration', () => {
@@ -315,6 +335,8 @@ describe('Argo CD', () => {
     ['Cluster', 'immich-pg', '1', 'Prune=false,Delete=false,SkipDryRunOnMissingResource=true'],
     ['ObjectStore', 'immich-pg-backup', '0', 'Prune=false,Delete=false,SkipDryRunOnMissingResource=true'],
     ['ScheduledBackup', 'immich-pg', '1', 'SkipDryRunOnMissingResource=true'],
+    // In the Cluster's wave, so machine learning (2) and the server (3) wait until it has completed.
+    ['Backup', 'immich-pg-before-v3-3-1', '1', 'SkipDryRunOnMissingResource=true'],
   ])('%s %s syncs in wave %s with %s', (kind, name, wave, options) => {
     expect(annotations(kind, name)).toEqual({
       'argocd.argoproj.io/sync-wave': wave,

@@ -33,8 +33,8 @@ test('split workers run the same pinned server image', () => {
 test('fails on a digest that is not sha256: and 64 hex characters', () => {
   const message = configError(
     EXAMPLE_YAML.replace(
-      'timezone: UTC',
-      `timezone: UTC\nimmich: { digests: { server: "sha256:abc", machineLearning: "${'c'.repeat(64)}" } }`,
+      /^immich:\n/m,
+      `immich:\n  digests: { server: "sha256:abc", machineLearning: "${'c'.repeat(64)}" }\n`,
     ),
   );
   expect(message).toContain('immich.digests.server: must be "sha256:" and 64 lower-case hex characters');

@@ -6,6 +6,9 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { preUpgradeBackupName } from '../src/components/cloudnative-pg';
+import { IMAGES } from '../src/constants';
+import { SYNC_WAVE_ANNOTATION } from '../src/lib/argocd';
 import { namespaceLevelFor, podSpecOf, podTemplateOf, pssViolations } from '../src/lib/pss';
 import { urlPort } from '../src/lib/pod';
 import { driftProblems } from './support/drift';
@@ -100,6 +103,38 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
     expect(
       app.filter((o) => skipping(o) !== !core.test(o.apiVersion)).map((o) => `${o.kind}/${o.metadata.name}`),
     ).toEqual([]);
+  });
+
+  test('Argo CD moves Immich to a release only after a base backup named after that release has completed', () => {
+    const { database } = scenarioConfig(scenario);
+    const cluster = objects.find((o) => o.kind === 'Cluster');
+    const expected = database.engine === 'cloudnative-pg' && database.cloudnativePg.backup?.beforeUpgrade === true;
+    const backups = objects.filter((o) => o.kind === 'Backup');
+    expect(backups.length).toBe(expected ? 1 : 0);
+    if (!expected) return;
+    const backup = backups[0];
+    const wave = (o: any) => Number(o.metadata.annotations?.[SYNC_WAVE_ANNOTATION] ?? 0);
+    const immich = objects.filter((o) =>
+      (podSpecOf(o)?.containers ?? []).some((c: any) =>
+        [IMAGES.server, IMAGES.machineLearning].some((repo) => c.image.startsWith(`${repo}:`)),
+      ),
+    );
+    const server = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'immich-server');
+    const release = /:([^:@]+)(@|$)/.exec(server.spec.template.spec.containers[0].image)![1]!;
+    expect(immich.length).toBeGreaterThanOrEqual(2);
+    // One object per release: a sync that keeps the version re-applies the completed backup, not a new one.
+    expect(backup.metadata.name).toBe(preUpgradeBackupName(release));
+    expect(backup.spec).toEqual({
+      cluster: { name: cluster.metadata.name },
+      method: 'plugin',
+      pluginConfiguration: { name: cluster.spec.plugins.find((p: any) => p.isWALArchiver).name },
+    });
+    // A plain object in a wave, not a hook: Argo CD re-creates hooks, and so re-runs them, on every sync.
+    expect(Object.keys(backup.metadata.annotations).filter((key) => key.startsWith('argocd.argoproj.io/hook'))).toEqual(
+      [],
+    );
+    expect(wave(backup)).toBeGreaterThanOrEqual(wave(cluster));
+    expect(immich.filter((o) => wave(o) <= wave(backup)).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
   });
 
   test('the app manifests sit at the top of dist/, the Argo CD Application below it', () => {

@@ -122,7 +122,7 @@ describe('immich.externalPlugins', () => {
 });
 
 describe('bad input', () => {
-  const errorOf = (yaml: string) => configError(`${EXAMPLE_YAML}${yaml}`);
+  const errorOf = (yaml: string) => configError(`${EXAMPLE_YAML.replace(/^immich:\n( {2}.*\n)*/m, '')}${yaml}`);
 
   test('fails on a trusted proxy that is no address or CIDR, and on an empty list', () => {
     expect(errorOf('immich: { trustedProxies: [10.42.0.0/16, traefik.local] }\n')).toContain(

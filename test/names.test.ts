@@ -56,11 +56,13 @@ const BUNDLED_POSTGRES = [
   'StatefulSet/immich-postgres',
 ];
 const CLOUDNATIVE_PG = ['Cluster/immich-pg', 'NetworkPolicy/immich-pg'];
-const OFF_SITE = ['ObjectStore/immich-pg-backup', 'ScheduledBackup/immich-pg'];
+/** The base backup before an upgrade is named after the release (`immich.version` v3.3.1 below). */
+const OFF_SITE = ['Backup/immich-pg-before-v3-3-1', 'ObjectStore/immich-pg-backup', 'ScheduledBackup/immich-pg'];
 const withoutBundled = COMMON.filter((name) => !BUNDLED_POSTGRES.includes(name));
 const cnpg = (cloudnativePg: Record<string, unknown>) => ({
   database: { engine: 'cloudnative-pg', cloudnativePg },
   backup: { database: { enabled: false } },
+  immich: { version: 'v3.3.1' },
 });
 
 test.each<[string, Record<string, unknown>, SecretMode, string[]]>([

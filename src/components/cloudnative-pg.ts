@@ -5,6 +5,8 @@ import {
   ObjectStoreSpecConfigurationWalCompression,
 } from '../../imports/barmancloud.cnpg.io';
 import {
+  Backup,
+  BackupSpecMethod,
   Cluster,
   type ClusterSpecBootstrap,
   type ClusterSpecExternalClusters,
@@ -37,6 +39,20 @@ export interface CloudNativePgProps {
   readonly databaseName: string;
   /** The running bundled postgres to import the Immich database from. @default no import */
   readonly importFrom?: PostgresSource;
+  /** `immich.version`: with `backup.beforeUpgrade`, a base backup named after it precedes the server. */
+  readonly immichVersion: string;
+}
+
+/**
+ * Name of the base backup taken before Immich moves to `version`: one per release, so that a
+ * sync that leaves the version alone re-applies the same, finished object instead of a new one.
+ */
+export function preUpgradeBackupName(version: string): string {
+  const slug = version
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `${NAMES.cloudnativePg}-before-${slug}`;
 }
 
 /**
@@ -148,6 +164,22 @@ export class CloudNativePg extends Construct {
         },
       });
       syncPolicy(scheduled, { wave: SYNC_WAVES.backends, customResource: true });
+
+      if (backup.beforeUpgrade) {
+        // Immich migrates the database when it starts on a new release and cannot undo that. Argo CD
+        // moves to the next wave (machine learning, then the server) only once this is Healthy, i.e.
+        // `completed` (deploy/argocd-cm-backup-health.yaml); `failed` stops the sync. Until the
+        // primary is ready the operator keeps it pending, so a first install waits too.
+        const beforeUpgrade = new Backup(this, 'before-upgrade', {
+          metadata: { name: preUpgradeBackupName(props.immichVersion) },
+          spec: {
+            cluster: { name },
+            method: BackupSpecMethod.PLUGIN,
+            pluginConfiguration: { name: CLOUDNATIVE_PG.barmanPlugin },
+          },
+        });
+        syncPolicy(beforeUpgrade, { wave: SYNC_WAVES.backends, customResource: true });
+      }
     }
 
     const pods = { [CLOUDNATIVE_PG.clusterLabel]: name };

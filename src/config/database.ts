@@ -100,6 +100,12 @@ const backup = strict({
    * into a new, empty folder: give it a new name then. @default "immich-pg"
    */
   serverName: v.optional(dnsLabel('immich-pg'), 'immich-pg'),
+  /**
+   * A base backup named after `immich.version` (`immich-pg-before-<version>`), which Argo CD takes
+   * before machine learning and the server move to a new release: Immich migrates its database at
+   * start and cannot undo it. @default true
+   */
+  beforeUpgrade: v.optional(bool(), true),
 });
 
 export const databaseSection = section({

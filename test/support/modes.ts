@@ -312,9 +312,13 @@ export const SCENARIOS: Record<string, Scenario> = {
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
     external: { secrets: ['immich-config', CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret] },
   },
-  'cloudnative-pg with off-site backups, inline secrets': {
+  'cloudnative-pg with off-site backups but none before upgrades, inline secrets': {
     mode: 'inline',
-    overrides: { ...MODES.inline.overrides, database: cnpg({ backup: CNPG_BACKUP, instances: 2 }), backup: {} },
+    overrides: {
+      ...MODES.inline.overrides,
+      database: cnpg({ backup: { ...CNPG_BACKUP, beforeUpgrade: false }, instances: 2 }),
+      backup: {},
+    },
     external: {},
   },
   'cloudnative-pg importing the bundled database, volume backups, sealed secrets with the OAuth client id': {

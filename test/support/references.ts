@@ -215,6 +215,7 @@ function customResourceProblems(objects: readonly any[], provided: readonly Prov
           .map((plugin: any) => plugin.parameters?.barmanObjectName)
           .filter((store: string | undefined) => store !== undefined && !has('ObjectStore', store))
           .map((store: string) => `${ref}: ObjectStore "${store}" is not synthesized`);
+      case 'Backup':
       case 'ScheduledBackup':
       case 'Pooler':
         return has('Cluster', spec.cluster?.name) ? [] : [`${ref}: Cluster "${spec.cluster?.name}" is not synthesized`];

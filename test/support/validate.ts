@@ -79,6 +79,7 @@ const VALIDATORS: Record<string, Validator> = {
  * enums, patterns and required fields at every depth.
  */
 const CRD_SCHEMAS: Record<string, string> = {
+  'postgresql.cnpg.io/v1/Backup': 'postgresql.cnpg.io_Backup.json',
   'postgresql.cnpg.io/v1/Cluster': 'postgresql.cnpg.io_Cluster.json',
   'postgresql.cnpg.io/v1/ScheduledBackup': 'postgresql.cnpg.io_ScheduledBackup.json',
   'postgresql.cnpg.io/v1/Pooler': 'postgresql.cnpg.io_Pooler.json',
