@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
 import { ImmichIngressRoute } from './components/ingress-route';
+import { LogicalBackup } from './components/logical-backup';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
 import { Monitoring } from './components/monitoring';
 import { MachineLearning, type MlBackend } from './components/machine-learning';
@@ -143,6 +144,20 @@ export class ImmichChart extends Chart {
           importFrom: importing ? postgres?.source : undefined,
         })
       : undefined;
+    const logicalBackup =
+      cloudnativePg && cnpgConfig.logicalBackup
+        ? new LogicalBackup(this, 'logical-backup', {
+            instance,
+            config: cnpgConfig.logicalBackup,
+            image: cnpgConfig.imageName,
+            source: cloudnativePg.readEndpoint,
+            database: database.name,
+            owner: cnpgConfig.owner,
+            appSecret: cloudnativePg.appSecretName,
+            timezone: config.timezone,
+            wave: SYNC_WAVES.scheduled,
+          })
+        : undefined;
     const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
@@ -218,6 +233,15 @@ export class ImmichChart extends Chart {
             claimName: dataClaim,
             uid: SERVER_UID,
             wave: server.wave,
+            dumps:
+              logicalBackup && volumes.dumpsRepositorySecret
+                ? {
+                    claimName: logicalBackup.claimName,
+                    repository: volumes.dumpsRepositorySecret,
+                    uid: logicalBackup.uid,
+                    wave: SYNC_WAVES.scheduled,
+                  }
+                : undefined,
           })
         : undefined;
 
@@ -242,6 +266,7 @@ export class ImmichChart extends Chart {
           ],
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
+          logicalBackup: logicalBackup && { cronJob: logicalBackup.cronJobName },
         },
       });
     }
@@ -264,6 +289,7 @@ export class ImmichChart extends Chart {
           cluster: cloudnativePg.endpoint,
           objectStorePort: cloudnativePg.objectStorePort,
           importFrom: importing ? postgres?.endpoint : undefined,
+          dumpPods: logicalBackup?.pods,
         },
         volumeMover: volumeBackup?.moverPods,
         prometheus: config.monitoring.enabled

@@ -41,6 +41,7 @@ const KIND_ORDER: Record<string, number> = {
   PodDisruptionBudget: 4,
   IngressRoute: 5,
   ScheduledBackup: 5,
+  CronJob: 5,
   ReplicationSource: 5,
   ReplicationDestination: 5,
   ServiceMonitor: 5,

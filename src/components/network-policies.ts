@@ -21,6 +21,8 @@ export interface CloudNativePgPeers {
   readonly objectStorePort?: number;
   /** The bundled postgres the cluster imports from. @default no import */
   readonly importFrom?: Endpoint;
+  /** Labels of the `pg_dump` pods of the logical backups. @default no logical backups */
+  readonly dumpPods?: Record<string, string>;
 }
 
 export interface NetworkPoliciesProps {
@@ -59,9 +61,9 @@ export interface NetworkPoliciesProps {
  * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
  * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
- * during an import, the bundled postgres. With volume backups: mover → restic repository. An
- * object store or repository published behind the in-cluster ingress controller is reached
- * through its entry points, like the issuer.
+ * during an import, the bundled postgres; logical backups' dump pods → instances. With volume
+ * backups: mover → restic repository. An object store or repository published behind the
+ * in-cluster ingress controller is reached through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -202,7 +204,7 @@ export class NetworkPolicies extends Construct {
     { cloudnativePg: policy, ingressController }: Config['networkPolicy'],
     scrape: k8s.NetworkPolicyIngressRule[],
   ): void {
-    const { cluster, objectStorePort, importFrom } = peers;
+    const { cluster, objectStorePort, importFrom, dumpPods } = peers;
     const { postgres, status } = CLOUDNATIVE_PG.ports;
     const operator: k8s.NetworkPolicyPeer = {
       namespaceSelector: { matchLabels: policy.operator.namespaceSelector },
@@ -217,6 +219,7 @@ export class NetworkPolicies extends Construct {
         // Streaming replication, and the instance managers asking each other for status.
         { from: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
         { from: clients, ports: [tcp(postgres)] },
+        ...(dumpPods ? [{ from: [{ podSelector: { matchLabels: dumpPods } }], ports: [tcp(postgres)] }] : []),
         ...scrape,
       ],
       egress: [
@@ -227,6 +230,14 @@ export class NetworkPolicies extends Construct {
         ...(importFrom ? [toEndpoint(importFrom)] : []),
       ],
     });
+    if (dumpPods) {
+      // The dump pods only read the database; nothing connects to them.
+      this.policy('logical-backup', NAMES.logicalBackup, {
+        podSelector: { matchLabels: dumpPods },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [{ to: [pods(cluster)], ports: [tcp(postgres)] }],
+      });
+    }
   }
 
   private policy(id: string, name: string, spec: k8s.NetworkPolicySpec): void {

@@ -26,6 +26,18 @@ export interface VolumeBackupProps {
   readonly uid: number;
   /** Sync wave of the claim: the backup objects need it to exist. */
   readonly wave: number;
+  /**
+   * The logical dumps volume, backed up on the same schedule and retention into a restic
+   * repository of its own. @default not backed up
+   */
+  readonly dumps?: {
+    readonly claimName: string;
+    /** Secret of its restic repository. */
+    readonly repository: string;
+    /** uid/gid that owns the dumps. */
+    readonly uid: number;
+    readonly wave: number;
+  };
 }
 
 /**
@@ -73,6 +85,28 @@ export class VolumeBackup extends Construct {
       });
       // Its status holds the repository's history; Argo CD never deletes it.
       syncPolicy(source, { wave: props.wave, keep: true, customResource: true });
+    }
+
+    const { dumps } = props;
+    if (config.enabled && dumps) {
+      const source = new ReplicationSource(this, 'dumps-source', {
+        metadata: { name: dumps.claimName },
+        spec: {
+          sourcePvc: dumps.claimName,
+          trigger: { schedule: config.schedule },
+          restic: {
+            ...mover,
+            repository: dumps.repository,
+            moverSecurityContext: podSecurityContext(dumps.uid, dumps.uid),
+            // A dump appears under its name only once complete, so the live volume is a consistent copy.
+            copyMethod: ReplicationSourceSpecResticCopyMethod.DIRECT,
+            cacheCapacity: ReplicationSourceSpecResticCacheCapacity.fromString(config.cacheCapacity),
+            retain: config.retain,
+            pruneIntervalDays: 7,
+          },
+        },
+      });
+      syncPolicy(source, { wave: dumps.wave, keep: true, customResource: true });
     }
 
     if (config.restore.enabled) {

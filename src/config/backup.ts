@@ -58,6 +58,12 @@ export const backupSection = section({
     copyMethod: v.optional(oneOf(COPY_METHODS), 'Direct'),
     /** VolumeSnapshotClass for `copyMethod: Snapshot`. */
     volumeSnapshotClassName: v.optional(dnsSubdomain('csi-snapclass')),
+    /**
+     * Also back up the dumps volume `immich-pg-dumps` of `database.cloudnativePg.logicalBackup`,
+     * into the restic repository of this Secret (another than `repositorySecret`), which you
+     * create in every secrets mode. @default the dumps stay in the cluster
+     */
+    dumpsRepositorySecret: v.optional(dnsSubdomain('immich-pg-dumps-restic')),
     /** Restic's cache volume. @default "1Gi" */
     cacheCapacity: v.optional(quantity('1Gi'), '1Gi'),
     /** StorageClass of the cache volume; the cluster default when unset. */

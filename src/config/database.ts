@@ -20,6 +20,7 @@ import {
   imageRef,
   volume,
 } from './primitives';
+import { logicalBackupSection } from './logical-backup';
 
 /** Where the database runs; see `database.engine`. */
 export const DB_ENGINES = ['bundled', 'cloudnative-pg'] as const;
@@ -115,6 +116,8 @@ export const databaseSection = section({
     antiAffinity: v.optional(oneOf(['preferred', 'required'] as const), 'preferred'),
     /** Off-site base backups and continuous WAL archiving through the Barman Cloud plugin. @default none */
     backup: v.optional(backup),
+    /** A scheduled `pg_dump` of the Immich database to PVC `immich-pg-dumps`, apart from `backup`. @default none */
+    logicalBackup: v.optional(logicalBackupSection),
     /** `initdb` creates an empty database; `recovery` restores it from `backup`'s object store. @default "initdb" */
     bootstrap: v.optional(oneOf(['initdb', 'recovery'] as const), 'initdb'),
     /** Used with `bootstrap: recovery`. */
@@ -148,6 +151,11 @@ export function databaseProblems(
     if (cnpg.importFrom) problems.push(only('importFrom', cnpg.importFrom));
     if (cnpg.bootstrap === 'recovery') problems.push(only('bootstrap', cnpg.bootstrap));
     if (cnpg.keepBundled) problems.push(only('keepBundled', cnpg.keepBundled));
+    if (cnpg.logicalBackup) {
+      problems.push(
+        'database.cloudnativePg.logicalBackup: only used with database.engine "cloudnative-pg", whose cluster it dumps (the bundled postgres has Immich\'s own dump, backup.database), got a logicalBackup section with engine "bundled"',
+      );
+    }
     return problems;
   }
   if (cnpg.importFrom && cnpg.bootstrap === 'recovery') {

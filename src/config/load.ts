@@ -7,6 +7,7 @@ import { LineCounter, type YAMLError, isMap, isPair, isScalar, isSeq, parseDocum
 import { type Config, type LibraryConfig, type Parsed, PSS_LEVELS, type PssLevel, configSchema } from './schema';
 import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
+import { logicalBackupProblems } from './logical-backup';
 import { scalingProblems } from './scaling';
 import { accelerationProblems } from './acceleration';
 import { type DeepPartial, schemaShapes, takeListsOutOfMappings } from './primitives';
@@ -142,6 +143,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   problems.push(...secretProblems(partial, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
   problems.push(...volumeBackupProblems(partial.backup?.volumes));
+  problems.push(...logicalBackupProblems(partial));
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
   problems.push(...publishedTargetProblems(partial.networkPolicy));
