@@ -41,8 +41,9 @@ export interface VolumeBackupProps {
 }
 
 /**
- * Restic backups of a volume by VolSync: a `ReplicationSource` on a schedule and, while a restore
- * is asked for, a `ReplicationDestination` that writes a snapshot back into the same claim. The
+ * Restic backups of a volume by VolSync: a `ReplicationSource` on a schedule (and one for the
+ * logical dumps volume, into its own repository) and, while a restore is asked for, a
+ * `ReplicationDestination` that writes a snapshot back into the same claim. The
  * mover pods run unprivileged as the volume's owner, under a ServiceAccount without an API token.
  * @see https://volsync.readthedocs.io/en/stable/usage/restic/index.html
  */
