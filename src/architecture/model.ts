@@ -30,7 +30,14 @@ import {
 } from '../lib/network-paths';
 
 /** Kinds that run pods, in the order the document lists a wave's workloads. */
-const WORKLOAD_KINDS = ['StatefulSet', 'Cluster', 'Deployment', 'ReplicationSource', 'ReplicationDestination'] as const;
+const WORKLOAD_KINDS = [
+  'StatefulSet',
+  'Cluster',
+  'Deployment',
+  'CronJob',
+  'ReplicationSource',
+  'ReplicationDestination',
+] as const;
 
 type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
@@ -50,7 +57,7 @@ export const ROLES: readonly { role: Role; title: string }[] = [
   { role: 'datastore', title: 'Datastores' },
 ];
 
-/** Something that runs pods: a Deployment, StatefulSet, CloudNativePG Cluster or VolSync mover. */
+/** Something that runs pods: a Deployment, StatefulSet, CronJob, CloudNativePG Cluster or VolSync mover. */
 export interface Workload {
   /** `<Kind>/<name>`. */
   readonly key: string;
@@ -143,6 +150,17 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
     template: o.spec.template,
     ports: containersOf(o.spec.template.spec).flatMap(({ container }) => container.ports ?? []),
   }));
+  // A CronJob's pods run one at a time (concurrencyPolicy Forbid).
+  const scheduled = ofKind(objects, 'CronJob').map((o): FoundWorkload => {
+    const template = o.spec.jobTemplate.spec.template;
+    return {
+      ...base(o, 'CronJob'),
+      replicas: 1,
+      labels: template.metadata?.labels ?? {},
+      template,
+      ports: containersOf(template.spec).flatMap(({ container }) => container.ports ?? []),
+    };
+  });
   const { ports } = CLOUDNATIVE_PG;
   const clusters = ofKind(objects, 'Cluster').map((o): FoundWorkload => ({
     ...base(o, 'Cluster'),
@@ -162,7 +180,7 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
       ports: [],
     })),
   );
-  return [...withPods, ...clusters, ...movers];
+  return [...withPods, ...scheduled, ...clusters, ...movers];
 }
 
 /** The Argo CD sync wave of an object; 0 without the annotation, as Argo CD has it. */
