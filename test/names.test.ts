@@ -97,6 +97,19 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
     ],
   ],
   [
+    'cloudnative-pg with logical backups',
+    cnpg({ logicalBackup: {} }),
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'CronJob/immich-pg-dump',
+      'NetworkPolicy/immich-pg-dump',
+      'PersistentVolumeClaim/immich-pg-dumps',
+      'ServiceAccount/immich-pg-dump',
+    ],
+  ],
+  [
     'cloudnative-pg keeping the bundled database',
     cnpg({ keepBundled: true }),
     'existing',
