@@ -19,6 +19,7 @@ import { parseAllDocuments } from 'yaml';
 const KINDS = [
   'postgresql.cnpg.io/v1/Cluster',
   'postgresql.cnpg.io/v1/ScheduledBackup',
+  'postgresql.cnpg.io/v1/Pooler',
   'barmancloud.cnpg.io/v1/ObjectStore',
   'volsync.backube/v1alpha1/ReplicationSource',
   'volsync.backube/v1alpha1/ReplicationDestination',
@@ -26,6 +27,7 @@ const KINDS = [
   'monitoring.coreos.com/v1/PodMonitor',
   'monitoring.coreos.com/v1/PrometheusRule',
   'traefik.io/v1alpha1/IngressRoute',
+  'gateway.networking.k8s.io/v1/HTTPRoute',
   'argoproj.io/v1alpha1/Application',
   'external-secrets.io/v1/ExternalSecret',
   'bitnami.com/v1alpha1/SealedSecret',
@@ -43,6 +45,7 @@ const CORE = [
   'io.k8s.api.apps.v1.StatefulSet',
   'io.k8s.api.policy.v1.PodDisruptionBudget',
   'io.k8s.api.networking.v1.NetworkPolicy',
+  'io.k8s.api.networking.v1.Ingress',
   'io.k8s.api.batch.v1.CronJob',
 ];
 /** The $id custom resources reference the Kubernetes definitions by. */

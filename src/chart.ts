@@ -3,6 +3,9 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { ArgoCdApplication } from './components/argocd-application';
 import { CloudNativePg } from './components/cloudnative-pg';
+import { ImmichHttpRoute } from './components/http-route';
+import { ImmichIngress } from './components/ingress';
+import { ConnectionPooler, immichDatabaseClients } from './components/connection-pooler';
 import { ImmichIngressRoute } from './components/ingress-route';
 import { LogicalBackup } from './components/logical-backup';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
@@ -13,11 +16,12 @@ import { PhotoLibrary } from './components/photo-library';
 import { Postgres } from './components/postgres';
 import { ImmichSecrets, clientIdFromStore } from './components/secrets';
 import { Valkey } from './components/valkey';
+import { Dragonfly } from './components/dragonfly';
 import { Microservices } from './components/microservices';
 import { externalRedis as externalRedisConnection, externalRedisPorts, sentinelOptions } from './lib/redis';
 import { VolumeBackup } from './components/volume-backup';
-import { type Config, bundledPostgresKept, dataPods, gpuResource } from './config';
-import { NAMES, PART_OF, SERVER_UID } from './constants';
+import { type Config, bundledPostgresKept, dataPods, dataVolumesShared, gpuResource } from './config';
+import { DATA_TIERS, type DataTier, NAMES, PART_OF, SERVER_UID } from './constants';
 import {
   CLIENT_ID_PLACEHOLDER,
   CLIENT_SECRET_PLACEHOLDER,
@@ -28,7 +32,7 @@ import {
 import { SYNC_WAVES, syncPolicy } from './lib/argocd';
 import { commonLabels } from './lib/labels';
 import { deviceGpu } from './lib/gpu';
-import { httpUrl, urlPort } from './lib/pod';
+import { type Endpoint, httpUrl, urlPort } from './lib/pod';
 import { PSS_ENFORCE_LABEL } from './lib/pss';
 import { rolloutFor } from './lib/workload';
 
@@ -81,6 +85,7 @@ export class ImmichChart extends Chart {
       backend: mlBackend(ml.backend),
       gpu: { ...ml.gpu, resource: gpuResource(ml.backend, ml.gpu.resource) },
       preload: ml.preload,
+      modelRevision: ml.modelRevision,
       storage: storage.mlCache,
       cache: ml.cache,
       resources: config.resources.machineLearning,
@@ -158,25 +163,51 @@ export class ImmichChart extends Chart {
             wave: SYNC_WAVES.scheduled,
           })
         : undefined;
-    const databaseConnection = cloudnativePg?.connection ?? postgres?.connection;
+    const poolerConfig = cnpgConfig.pooler;
+    const pooler =
+      cloudnativePg && poolerConfig.enabled
+        ? new ConnectionPooler(this, 'pooler', {
+            clusterName: cloudnativePg.clusterName,
+            login: cloudnativePg.source,
+            instances: poolerConfig.instances,
+            resources: poolerConfig.resources,
+            clients: immichDatabaseClients({
+              server: config.server.replicas,
+              workers: config.server.workers === 'split' ? config.server.microservicesReplicas : undefined,
+            }),
+            spread,
+          })
+        : undefined;
+    const databaseConnection = pooler?.connection ?? cloudnativePg?.connection ?? postgres?.connection;
     if (!databaseConnection) throw new Error('no database engine was built');
 
-    const valkey = externalRedis
+    // The bundled queue: Valkey, or Dragonfly behind the same Service.
+    const queueProps = {
+      instance,
+      storage: storage.valkey,
+      resources: config.resources.valkey,
+      priorityClassName: priority.valkey,
+    };
+    const queue = externalRedis
       ? undefined
-      : new Valkey(this, 'valkey', {
-          instance,
-          storage: storage.valkey,
-          resources: config.resources.valkey,
-          priorityClassName: priority.valkey,
-        });
-    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : valkey?.connection;
+      : config.valkey.engine === 'dragonfly'
+        ? new Dragonfly(this, 'dragonfly', queueProps)
+        : new Valkey(this, 'valkey', queueProps);
+    const redisConnection = externalRedis ? externalRedisConnection(externalRedis) : queue?.connection;
     if (!redisConnection) throw new Error('no Redis was built');
 
     const { workers, replicas, microservicesReplicas } = config.server;
     const split = workers === 'split';
     const dataClaim = storage.data.existingClaim ?? NAMES.dataPvc;
-    // Several pods on one volume need ReadWriteMany (the configuration check insists).
-    const canCoexist = storage.data.accessModes.includes('ReadWriteMany');
+    const tiers = (Object.keys(DATA_TIERS) as DataTier[]).flatMap((tier) => {
+      const volume = storage[tier];
+      return volume ? [{ tier, storage: volume }] : [];
+    });
+    const pluginsClaim = config.immich.externalPlugins ? NAMES.pluginsPvc : undefined;
+    // Several pods on one volume need ReadWriteMany (the configuration check insists); a rollout may
+    // surge only when every claim of the Immich pods is ReadWriteMany.
+    const canCoexist =
+      dataVolumesShared(storage) && (!pluginsClaim || storage.plugins.accessModes.includes('ReadWriteMany'));
     const library = new PhotoLibrary(this, 'library', { library: config.library, namespace: config.namespace });
     const immich = {
       instance,
@@ -184,12 +215,15 @@ export class ImmichChart extends Chart {
       digest: config.immich.digests.server,
       timezone: config.timezone,
       logLevel: config.immich.logLevel,
+      logFormat: config.immich.logFormat,
+      pluginsClaim,
       database: databaseConnection,
       redis: redisConnection,
       machineLearning: machineLearning.endpoint,
       configFile: secrets.configFile,
       configChecksum: checksum(immichConfig),
       dataClaim,
+      tiers,
       library: library.volume,
       startingPods: dataPods(config.server),
       // Nothing may write to the old database after its dump, nor to the volume being restored.
@@ -203,6 +237,8 @@ export class ImmichChart extends Chart {
       transcoding: serverTranscodes ? transcoding : undefined,
       ...immich,
       storage: storage.data,
+      pluginsStorage: storage.plugins,
+      trustedProxies: config.immich.trustedProxies,
       resources: config.resources.server,
       workers: split ? 'api' : 'all',
       scaling: {
@@ -233,24 +269,15 @@ export class ImmichChart extends Chart {
             claimName: dataClaim,
             uid: SERVER_UID,
             wave: server.wave,
-            dumps:
-              logicalBackup && volumes.dumpsRepositorySecret
-                ? {
-                    claimName: logicalBackup.claimName,
-                    repository: volumes.dumpsRepositorySecret,
-                    uid: logicalBackup.uid,
-                    wave: SYNC_WAVES.scheduled,
-                  }
-                : undefined,
+            dumps: logicalBackup && {
+              claimName: logicalBackup.claimName,
+              uid: logicalBackup.uid,
+              wave: logicalBackup.wave,
+            },
           })
         : undefined;
 
-    const ingress = new ImmichIngressRoute(this, 'ingress', {
-      host: config.host,
-      entryPoints: config.ingress.entryPoints,
-      tls: config.ingress.tls,
-      server: server.endpoint,
-    });
+    const ingress = publicRoute(this, config, server.endpoint);
 
     if (config.monitoring.enabled) {
       new Monitoring(this, 'monitoring', {
@@ -262,12 +289,13 @@ export class ImmichChart extends Chart {
             NAMES.server,
             ...(microservices ? [NAMES.microservices] : []),
             NAMES.machineLearning,
-            ...(valkey ? [NAMES.valkey] : []),
+            ...(queue ? [queue.workload] : []),
           ],
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
           logicalBackup: logicalBackup && { cronJob: logicalBackup.cronJobName },
         },
+        pooler: pooler?.endpoint.host,
       });
     }
 
@@ -279,7 +307,7 @@ export class ImmichChart extends Chart {
         machineLearning: machineLearning.endpoint,
         microservices: microservices?.pods,
         database: databaseConnection.endpoint,
-        valkey: valkey?.endpoint,
+        valkey: queue?.endpoint,
         externalRedis: externalRedis && {
           cidrs: config.networkPolicy.externalRedis.cidrs,
           ports: config.networkPolicy.externalRedis.ports ?? externalRedisPorts(externalRedis),
@@ -290,6 +318,7 @@ export class ImmichChart extends Chart {
           objectStorePort: cloudnativePg.objectStorePort,
           importFrom: importing ? postgres?.endpoint : undefined,
           dumpPods: logicalBackup?.pods,
+          pooler: pooler?.endpoint,
         },
         volumeMover: volumeBackup?.moverPods,
         prometheus: config.monitoring.enabled
@@ -328,6 +357,31 @@ export function buildCharts(config: Config): ImmichCharts {
     app: new ImmichChart(app, 'immich', { config }),
     ...(config.argocd.enabled ? { argocd: new ArgoCdChart(app, 'argocd', { config }) } : {}),
   };
+}
+
+/** The route of `ingress.kind` from the public host to the server; each keeps the construct id `ingress`. */
+function publicRoute(scope: Construct, config: Config, server: Endpoint) {
+  const route = config.ingress;
+  const host = config.host;
+  switch (route.kind) {
+    case 'ingressroute':
+      return new ImmichIngressRoute(scope, 'ingress', { host, entryPoints: route.entryPoints, tls: route.tls, server });
+    case 'httproute':
+      return new ImmichHttpRoute(scope, 'ingress', {
+        host,
+        gateway: route.gateway,
+        requestTimeout: route.requestTimeout,
+        server,
+      });
+    case 'ingress':
+      return new ImmichIngress(scope, 'ingress', {
+        host,
+        className: route.className,
+        tlsSecretName: route.tls.secretName,
+        annotations: route.annotations,
+        server,
+      });
+  }
 }
 
 /** The backends the configuration check lets through. */

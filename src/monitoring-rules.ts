@@ -5,6 +5,7 @@
  * metrics, so requests, errors and latency come from Traefik, which sees every request.
  * @see https://immich.app/docs/features/monitoring
  */
+import type { TraefikService } from './lib/traefik';
 
 /**
  * The exporters the alerts and the dashboard read besides Immich, each with the metrics used from
@@ -42,7 +43,7 @@ export interface RuleScope {
   /** Deployments and StatefulSets of the app. */
   readonly workloads: readonly string[];
   /** The Traefik service routing to the server: the `service` label of Traefik's metrics. */
-  readonly ingressService: string;
+  readonly ingressService: TraefikService;
   /** The CloudNativePG cluster, when there is one. */
   readonly cloudnativePg?: { readonly name: string; readonly backups: boolean };
   /** The CronJob of the logical database dumps, when there is one. */
@@ -52,7 +53,8 @@ export interface RuleScope {
 /** PromQL selectors of the app's metrics. */
 export function selectors(scope: RuleScope) {
   const ns = `namespace="${scope.namespace}"`;
-  const service = `service="${scope.ingressService}"`;
+  const { value, regex } = scope.ingressService;
+  const service = `service${regex ? '=~' : '='}"${value}"`;
   return {
     ns,
     jobsFailed: `{__name__=~"immich_jobs_.+_failed_total", ${ns}}`,

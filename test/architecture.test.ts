@@ -11,6 +11,7 @@ import { renderCharts } from '../src/output';
 import { type MermaidResult, mermaidBlocks, startMermaidParser } from './support/mermaid';
 import { PLAINTEXT, SCENARIOS, scenarioConfig } from './support/modes';
 import { type Peer, type Protocol, allowed, inCidr } from './support/netpol';
+import { isRoute, routeBackends } from './support/routes';
 
 // Started first: the parser process loads Mermaid while the scenarios are synthesized, and parses
 // the diagrams while the other tests run.
@@ -40,6 +41,21 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
       expect(doc).toContain(`Service \`${s.metadata.name}\``);
   });
 
+  test("shows the command and arguments of every container that sets them, in its workload's section", () => {
+    for (const w of objects.filter((o) => WORKLOAD_KINDS.includes(o.kind) && o.spec.template)) {
+      const start = doc.indexOf(`### \`${w.metadata.name}\` (${w.kind})\n`);
+      const next = doc.slice(start + 1).search(/\n##/);
+      const part = doc.slice(start, next < 0 ? undefined : start + 1 + next);
+      for (const c of w.spec.template.spec.containers.filter((c: any) => c.command || c.args)) {
+        for (const words of [c.command, c.args].filter(Boolean))
+          expect({ workload: w.metadata.name, shown: part.includes(`\`${words.join(' ')}\``) }).toEqual({
+            workload: w.metadata.name,
+            shown: true,
+          });
+      }
+    }
+  });
+
   test('lists every claim: PVCs, StatefulSet claim templates and CloudNativePG instance volumes', () => {
     const volumes = section(doc, '## Persistent volumes');
     const claims = expectedClaims(objects);
@@ -64,6 +80,23 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
     expect(verdict.missing).toEqual([]);
     expect(verdict.wrong).toEqual([]);
     expect(verdict.allowed).toBeGreaterThan(5);
+  });
+
+  test('shows the route by its kind, the Service it sends to, and the pods that pass requests on to the server', () => {
+    const routes = objects.filter(isRoute);
+    expect(routes).toHaveLength(1);
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const route of routes) {
+      expect(doc).toContain(`["${route.kind} ${route.metadata.name}<br/>`);
+      for (const { service, port } of routeBackends(route))
+        expect(doc).toMatch(
+          new RegExp(
+            `: ${escape(`${route.kind} ${route.metadata.name}`)}: .+ to Service ${escape(service)} port ${port}$`,
+            'm',
+          ),
+        );
+    }
+    expect(doc).toMatch(/^ {2}n_peer_\w+->>n_deployment_immich_server: routes requests to port 2283 \(http\)$/m);
   });
 
   test('holds no Secret value', () => {
@@ -124,6 +157,7 @@ const WORKLOAD_KINDS = [
   'StatefulSet',
   'CronJob',
   'Cluster',
+  'Pooler',
   'ReplicationSource',
   'ReplicationDestination',
 ];
@@ -246,7 +280,19 @@ function peersOf(objects: readonly any[]): { pods: End[]; outside: End[] } {
   const pods = objects.flatMap((o): End[] => {
     if (o.kind === 'Deployment' || o.kind === 'StatefulSet') return [pod(o, o.spec.template.metadata.labels)];
     if (o.kind === 'CronJob') return [pod(o, o.spec.jobTemplate.spec.template.metadata.labels)];
-    if (o.kind === 'Cluster') return [pod(o, { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name })];
+    if (o.kind === 'Cluster') {
+      return [pod(o, { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' })];
+    }
+    // PgBouncer pods as the operator labels them: with their cluster's label among their own.
+    if (o.kind === 'Pooler') {
+      return [
+        pod(o, {
+          [CLOUDNATIVE_PG.poolerLabel]: o.metadata.name,
+          [CLOUDNATIVE_PG.clusterLabel]: o.spec.cluster.name,
+          [CLOUDNATIVE_PG.podRoleLabel]: 'pooler',
+        }),
+      ];
+    }
     if (o.kind === 'ReplicationSource' || o.kind === 'ReplicationDestination') {
       return [pod(o, o.spec.restic.moverPodLabels)];
     }

@@ -20,6 +20,7 @@ describe('defaults', () => {
     expect(c.backup.volumes).toMatchObject({ enabled: false, copyMethod: 'Direct', schedule: '0 3 * * *' });
     expect(c.oauth.issuerUrl).toBe('https://auth.example.com/application/o/immich/');
     expect(c.ingress).toEqual({
+      kind: 'ingressroute',
       entryPoints: ['websecure'],
       readTimeoutRaised: false,
       tls: { certResolver: 'letsencrypt' },

@@ -14,6 +14,7 @@ import { PLAINTEXT, SCENARIOS, type Scenario, scenarioConfig, synthScenarioToDir
 import { allowed, type Peer } from './support/netpol';
 import { operatorPodsOf } from './support/operator-pods';
 import { referenceProblems } from './support/references';
+import { routeBackends } from './support/routes';
 import { ROOT } from './support/synth';
 import { schemaProblems, unknownFieldProblems } from './support/validate';
 
@@ -168,6 +169,78 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
     if (jobs !== server && issuerOnly !== undefined) {
       expect(allowed(objects, jobs, { kind: 'ip', ip: '140.82.112.3' }, issuerOnly)).toBe(false);
     }
+  });
+
+  test('the ingress controller or gateway pods reach the server port the route sends to, and no other peer does', () => {
+    const { ingressController } = scenarioConfig(scenario).networkPolicy;
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    const name = namespace.metadata.name;
+    const namespaceLabels = { ...namespace.metadata.labels, 'kubernetes.io/metadata.name': name };
+    const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    const podOf = (w: any): Peer => ({
+      kind: 'pod',
+      namespace: name,
+      namespaceLabels,
+      podLabels: w.spec.template.metadata.labels,
+    });
+    // The route's one backend, down to the container port of the pods behind its Service (the references rule checks it resolves).
+    const backends = objects.flatMap(routeBackends);
+    expect(backends).toHaveLength(1);
+    const [{ service, port }] = backends as [(typeof backends)[number]];
+    const serviceObject = objects.find((o) => o.kind === 'Service' && o.metadata.name === service);
+    const servicePort = serviceObject?.spec.ports.find((p: any) => p.port === port || p.name === port);
+    expect(servicePort).toBeDefined();
+    const served = workloads.filter((w) =>
+      Object.entries(serviceObject.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v),
+    );
+    const target = servicePort.targetPort ?? servicePort.port;
+    const containerPort: number | undefined = served
+      .flatMap((w) => w.spec.template.spec.containers.flatMap((c: any) => c.ports ?? []))
+      .find((p: any) => p.name === target || p.containerPort === target)?.containerPort;
+    expect(containerPort).toBeDefined();
+    const controllerNamespace = ingressController.namespaceSelector['kubernetes.io/metadata.name'] ?? 'ingress';
+    const controller: Peer = {
+      kind: 'pod',
+      namespace: controllerNamespace,
+      namespaceLabels: ingressController.namespaceSelector,
+      podLabels: ingressController.podSelector,
+    };
+    const others: [string, Peer][] = [
+      [
+        'its labels in another namespace',
+        {
+          kind: 'pod',
+          namespace: 'elsewhere',
+          namespaceLabels: { 'kubernetes.io/metadata.name': 'elsewhere' },
+          podLabels: ingressController.podSelector,
+        },
+      ],
+      ['another pod of its namespace', { ...controller, podLabels: { 'app.kubernetes.io/name': 'whoami' } }],
+      ['an address on the internet', { kind: 'ip', ip: '140.82.112.3' }],
+      ['an address in the cluster network', { kind: 'ip', ip: '10.1.2.3' }],
+      ...workloads.map((w): [string, Peer] => [`${w.kind}/${w.metadata.name}`, podOf(w)]),
+    ];
+    expect(served.length).toBeGreaterThanOrEqual(1);
+    for (const w of served) {
+      expect({ to: w.metadata.name, allowed: allowed(objects, controller, podOf(w), containerPort!) }).toEqual({
+        to: w.metadata.name,
+        allowed: true,
+      });
+      const intruders = others
+        .filter(([, peer]) => allowed(objects, peer, podOf(w), containerPort!))
+        .map(([who]) => who);
+      expect({ to: w.metadata.name, intruders }).toEqual({ to: w.metadata.name, intruders: [] });
+    }
+    // Nor does the controller reach any other pod of the namespace on the ports they listen on.
+    const reached = workloads
+      .filter((w) => !served.includes(w))
+      .flatMap((w) =>
+        w.spec.template.spec.containers
+          .flatMap((c: any) => c.ports ?? [])
+          .filter((p: any) => allowed(objects, controller, podOf(w), p.containerPort))
+          .map((p: any) => `${w.metadata.name}:${p.containerPort}`),
+      );
+    expect(reached).toEqual([]);
   });
 
   if (scenario.mode === 'inline') return;

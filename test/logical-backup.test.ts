@@ -8,9 +8,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCharts } from '../src/chart';
+import { SYNC_WAVES } from '../src/lib/argocd';
 import { renderCharts } from '../src/output';
 import { DUMPS_REPOSITORY, LOGICAL_BACKUP, SCENARIOS, VOLUME_BACKUPS, scenarioConfig } from './support/modes';
-import { allowed, type Peer } from './support/netpol';
+import { allowed, type Peer, selectorMatches } from './support/netpol';
 import { type KubeObject, config, findOne, synth } from './support/synth';
 
 /** The example on CloudNativePG with logical backups (Immich's own dump off, as that engine requires). */
@@ -68,6 +69,15 @@ describe('the logical backup', () => {
     expect(container(job).image).toBe(cluster.spec.imageName);
     const image = `ghcr.io/tensorchord/cloudnative-vectorchord:17.7-1.0.0@sha256:${'c'.repeat(64)}`;
     expect(container(cronJob(cnpg({ imageName: image }))).image).toBe(image);
+  });
+
+  test('first waits, from the operand image and for at most 10 minutes, until the Service it dumps from accepts connections', () => {
+    const [wait, ...others] = podSpec(job).initContainers;
+    expect(others).toEqual([]);
+    expect(wait.image).toBe(container(job).image);
+    expect(wait.command.slice(-2)).toEqual([envOf(job).PGHOST, envOf(job).PGPORT]);
+    expect(wait.env).toEqual([{ name: 'WAIT_SECONDS', value: '600' }]);
+    expect(wait.securityContext).toEqual(container(job).securityContext);
   });
 
   test("runs as the operand image's postgres user (uid 26), which owns the dumps, with no API token", () => {
@@ -134,7 +144,7 @@ describe("the dump pod's network", () => {
   } as Peer;
   const instance = {
     ...namespace,
-    podLabels: { 'cnpg.io/cluster': 'immich-pg', 'cnpg.io/instanceRole': 'replica' },
+    podLabels: { 'cnpg.io/cluster': 'immich-pg', 'cnpg.io/podRole': 'instance', 'cnpg.io/instanceRole': 'replica' },
   } as Peer;
   const server = {
     ...namespace,
@@ -169,28 +179,65 @@ describe("the dump pod's network", () => {
 
 describe('dumps carried off-site by VolSync', () => {
   const withVolumes = cnpg({}, { backup: { database: { enabled: false }, volumes: VOLUME_BACKUPS } });
+  const dumpsVolume = { claims: ['data', 'dumps'], repositorySecrets: { dumps: DUMPS_REPOSITORY } };
   const carried = cnpg(
     {},
-    {
-      backup: { database: { enabled: false }, volumes: { ...VOLUME_BACKUPS, dumpsRepositorySecret: DUMPS_REPOSITORY } },
-    },
+    { backup: { database: { enabled: false }, volumes: { ...VOLUME_BACKUPS, ...dumpsVolume } } },
   );
 
-  test('a ReplicationSource backs up immich-pg-dumps into its own repository, as the dumps owner, by Direct copy', () => {
+  test('dumps in backup.volumes.claims backs up immich-pg-dumps into its own repository, as the dumps owner, in their wave', () => {
     const source = findOne(synth(carried), 'ReplicationSource', 'immich-pg-dumps');
     const data = findOne(synth(carried), 'ReplicationSource', 'immich-data');
     expect(source.spec.sourcePVC).toBe('immich-pg-dumps');
     expect(source.spec.trigger).toEqual(data.spec.trigger);
     expect(source.spec.restic).toMatchObject({
       repository: DUMPS_REPOSITORY,
-      copyMethod: 'Direct',
       retain: data.spec.restic.retain,
       moverSecurityContext: { runAsUser: 26, runAsGroup: 26, fsGroup: 26 },
     });
     expect(source.metadata.annotations?.['argocd.argoproj.io/sync-options']).toContain('Prune=false');
+    expect(source.metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe(String(SYNC_WAVES.scheduled));
   });
 
-  test('without dumpsRepositorySecret the dumps stay in the cluster', () => {
+  test('the dumps are copied Direct, without a snapshot class, whatever copyMethod the other volumes use', () => {
+    const sources = (overrides: Record<string, unknown>) =>
+      Object.fromEntries(
+        objects(overrides)
+          .filter((o) => o.kind === 'ReplicationSource')
+          .map((o) => [o.metadata.name, [o.spec.restic.copyMethod, o.spec.restic.volumeSnapshotClassName]]),
+      );
+    expect(VOLUME_BACKUPS.copyMethod).toBe('Snapshot');
+    expect(sources(carried)).toEqual({
+      'immich-data': ['Snapshot', VOLUME_BACKUPS.volumeSnapshotClassName],
+      'immich-pg-dumps': ['Direct', undefined],
+    });
+    const cloned = { ...VOLUME_BACKUPS, copyMethod: 'Clone', volumeSnapshotClassName: undefined, ...dumpsVolume };
+    expect(sources(cnpg({}, { backup: { database: { enabled: false }, volumes: cloned } }))).toEqual({
+      'immich-data': ['Clone', undefined],
+      'immich-pg-dumps': ['Direct', undefined],
+    });
+  });
+
+  test('a restore writes the dumps back into immich-pg-dumps as their owner', () => {
+    const restoring = cnpg(
+      {},
+      {
+        backup: {
+          database: { enabled: false },
+          volumes: { ...VOLUME_BACKUPS, ...dumpsVolume, restore: { enabled: true } },
+        },
+      },
+    );
+    const destination = findOne(synth(restoring), 'ReplicationDestination', 'immich-pg-dumps-restore');
+    expect(destination.spec.restic).toMatchObject({
+      repository: DUMPS_REPOSITORY,
+      destinationPVC: 'immich-pg-dumps',
+      moverSecurityContext: { runAsUser: 26, runAsGroup: 26, fsGroup: 26 },
+    });
+    expect(destination.metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe(String(SYNC_WAVES.scheduled));
+  });
+
+  test('without dumps in backup.volumes.claims the dumps stay in the cluster', () => {
     expect(
       objects(withVolumes)
         .filter((o) => o.kind === 'ReplicationSource')
@@ -227,25 +274,27 @@ describe('configuration errors', () => {
     );
   });
 
-  test('fails on dumpsRepositorySecret without logical backups, without volume backups or on the data repository', () => {
-    const volumes = (more: Record<string, unknown>) => ({ volumes: { ...VOLUME_BACKUPS, ...more } });
+  test('fails on dumps in backup.volumes.claims without logical backups, naming the key and the missing section', () => {
+    const volumes = { ...VOLUME_BACKUPS, claims: ['data', 'dumps'], repositorySecrets: { dumps: DUMPS_REPOSITORY } };
     expect(
-      refusal(
-        cnpg({ logicalBackup: undefined }, { backup: { ...volumes({ dumpsRepositorySecret: DUMPS_REPOSITORY }) } }),
-      ),
+      refusal(cnpg({ logicalBackup: undefined }, { backup: { database: { enabled: false }, volumes } })),
     ).toContain(
-      `backup.volumes.dumpsRepositorySecret: only used with database.cloudnativePg.logicalBackup, which writes the dumps, got "${DUMPS_REPOSITORY}"`,
+      'backup.volumes.claims: "dumps" is the volume immich-pg-dumps of database.cloudnativePg.logicalBackup, which is not set: there are no dumps to back up, got ["data","dumps"]',
+    );
+  });
+
+  test('fails on dumps without a repository Secret of its own, or a dumps Secret without dumps in claims', () => {
+    const refused = (volumes: Record<string, unknown>) =>
+      refusal(cnpg({}, { backup: { database: { enabled: false }, volumes: { ...VOLUME_BACKUPS, ...volumes } } }));
+    expect(refused({ claims: ['data', 'dumps'] })).toContain(
+      'backup.volumes.repositorySecrets.dumps: required with "dumps" in backup.volumes.claims: VolSync backs up one volume per restic repository, so it needs a Secret of its own, got nothing',
+    );
+    expect(refused({ repositorySecrets: { dumps: DUMPS_REPOSITORY } })).toContain(
+      `backup.volumes.repositorySecrets.dumps: only used with "dumps" in backup.volumes.claims, got "${DUMPS_REPOSITORY}" with claims ["data"]`,
     );
     expect(
-      refusal(cnpg({}, { backup: { volumes: { enabled: false, dumpsRepositorySecret: DUMPS_REPOSITORY } } })),
-    ).toContain(
-      `backup.volumes.dumpsRepositorySecret: only used with backup.volumes.enabled true, got "${DUMPS_REPOSITORY}"`,
-    );
-    expect(
-      refusal(cnpg({}, { backup: volumes({ dumpsRepositorySecret: VOLUME_BACKUPS.repositorySecret }) })),
-    ).toContain(
-      'backup.volumes.dumpsRepositorySecret: must name another repository than backup.volumes.repositorySecret',
-    );
+      refused({ claims: ['data', 'dumps'], repositorySecrets: { dumps: VOLUME_BACKUPS.repositorySecret } }),
+    ).toContain('backup.volumes.repositorySecrets: each volume needs a restic repository of its own');
   });
 });
 
@@ -285,8 +334,10 @@ const rendered = Object.entries(SCENARIOS).map(([name, scenario]) => {
   return [name, all] as const;
 });
 
-test('some scenario has a logical backup, so that the rules below check one', () => {
-  expect(rendered.filter(([, all]) => all.some((o) => o.kind === 'CronJob')).length).toBeGreaterThanOrEqual(2);
+test('some scenario has a logical backup, one of them beside a pooler, so that the rules below check them', () => {
+  const dumping = rendered.filter(([, all]) => all.some((o) => o.kind === 'CronJob'));
+  expect(dumping.length).toBeGreaterThanOrEqual(2);
+  expect(dumping.some(([, all]) => all.some((o) => o.kind === 'Pooler'))).toBe(true);
 });
 
 describe.each(rendered)('%s', (_name, all) => {
@@ -331,7 +382,7 @@ describe.each(rendered)('%s', (_name, all) => {
     }
   });
 
-  test('every dump pod reaches the database instances it names on their port, and nothing connects to it', () => {
+  test('every dump pod reaches the database instances it names on their port, no pooler, and nothing connects to it', () => {
     const namespace = all.find((o) => o.kind === 'Namespace')!;
     const inNamespace = (podLabels: Record<string, string>): Peer => ({
       kind: 'pod',
@@ -350,9 +401,33 @@ describe.each(rendered)('%s', (_name, all) => {
       });
       const dumper = inNamespace(podSpecLabels(job));
       for (const role of ['primary', 'replica']) {
-        const instance = inNamespace({ 'cnpg.io/cluster': cluster.metadata.name, 'cnpg.io/instanceRole': role });
+        const instance = inNamespace({
+          'cnpg.io/cluster': cluster.metadata.name,
+          'cnpg.io/podRole': 'instance',
+          'cnpg.io/instanceRole': role,
+        });
         expect({ role, reached: allowed(all, dumper, instance, Number(env.PGPORT)) }).toEqual({ role, reached: true });
         expect(allowed(all, instance, dumper, Number(env.PGPORT))).toBe(false);
+      }
+      // A pooler's PgBouncer pods carry the cluster's label too: the dump's own egress reaches the
+      // instances alone, whatever the pooler's ingress allows (so only the dump's policies count).
+      for (const pooler of all.filter((o) => o.kind === 'Pooler' && o.spec.cluster.name === cluster.metadata.name)) {
+        const labels = {
+          'cnpg.io/cluster': cluster.metadata.name,
+          'cnpg.io/podRole': 'pooler',
+          'cnpg.io/poolerName': pooler.metadata.name,
+        };
+        const bouncer = inNamespace(labels);
+        const own = all.filter(
+          (o) =>
+            o.kind === 'NetworkPolicy' &&
+            selectorMatches(o.spec.podSelector, podSpecLabels(job)) &&
+            !selectorMatches(o.spec.podSelector, labels),
+        );
+        expect({ pooler: pooler.metadata.name, reached: allowed(own, dumper, bouncer, 5432) }).toEqual({
+          pooler: pooler.metadata.name,
+          reached: false,
+        });
       }
     }
   });
@@ -373,7 +448,7 @@ describe.each(rendered)('%s', (_name, all) => {
 describe("the CronJob's own script, against a pg_dump stand-in", () => {
   const scenario =
     SCENARIOS[
-      'monitoring of cloudnative-pg with logical backups carried off-site by VolSync, Europe/Berlin, sealed secrets'
+      'monitoring of cloudnative-pg behind a pooler with logical backups carried off-site by VolSync, Europe/Berlin, sealed secrets'
     ]!;
   const job = renderCharts(buildCharts(scenarioConfig(scenario)))
     .map((m) => m.object as KubeObject)
@@ -479,5 +554,55 @@ describe("the CronJob's own script, against a pg_dump stand-in", () => {
     expect(result.status).not.toBe(0);
     expect(dumps()).toEqual([]);
     expect(readdirSync(join(dir, 'log'))).toEqual([]);
+  });
+});
+
+describe("the dump pod's wait for the database, against a pg_isready stand-in", () => {
+  const wait = podSpec(cronJob(cnpg())).initContainers[0];
+  const [shell, ...args] = wait.command as string[];
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'immich-pg-wait-'));
+    mkdirSync(join(dir, 'bin'));
+    // Refuses as often as $REFUSALS says, then accepts; logs each host and port it was asked for.
+    writeFileSync(
+      join(dir, 'bin', 'pg_isready'),
+      [
+        '#!/bin/sh',
+        'for arg; do case "$arg" in --host=*) host=${arg#--host=};; --port=*) port=${arg#--port=};; esac; done',
+        'echo "$host:$port" >> "$LOG"',
+        'tries=$(wc -l < "$LOG")',
+        '[ "$tries" -gt "$REFUSALS" ] || exit 2',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    // No real pauses between tries.
+    writeFileSync(join(dir, 'bin', 'sleep'), '#!/bin/sh\n', { mode: 0o755 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (env: Record<string, string>) =>
+    spawnSync(shell!, args, {
+      encoding: 'utf8',
+      env: {
+        ...Object.fromEntries(wait.env.map((e: any) => [e.name, e.value])),
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+        LOG: join(dir, 'log'),
+        ...env,
+      },
+    });
+
+  test('asks the Service the dump reads from until it accepts connections, then succeeds', () => {
+    const result = run({ REFUSALS: '3' });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(readFileSync(join(dir, 'log'), 'utf8').trim().split('\n')).toEqual(Array(4).fill('immich-pg-ro:5432'));
+    expect(result.stdout).toBe('waiting for immich-pg-ro:5432\nreached immich-pg-ro:5432\n');
+  });
+
+  test('fails once WAIT_SECONDS have passed without an answer, so the Job tries again with a new pod', () => {
+    const result = run({ REFUSALS: '1000000', WAIT_SECONDS: '1' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('gave up waiting for immich-pg-ro:5432 after 1 s\n');
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCharts } from '../src/chart';
-import { traefikServiceName } from '../src/components/ingress-route';
+import { traefikGatewayService, traefikIngressServiceName, traefikServiceName } from '../src/lib/traefik';
 import { EXPORTERS } from '../src/monitoring-rules';
 import { type Manifest, renderCharts } from '../src/output';
 import { CNPG_BACKUP, SCENARIOS, SPLIT, scenarioConfig } from './support/modes';
@@ -66,7 +66,7 @@ describe('metrics', () => {
   test('CloudNativePG instances are scraped by a PodMonitor on their metrics port', () => {
     const monitor = findOne(split, 'PodMonitor', 'immich-pg');
     expect(monitor.spec).toEqual({
-      selector: { matchLabels: { 'cnpg.io/cluster': 'immich-pg' } },
+      selector: { matchLabels: { 'cnpg.io/cluster': 'immich-pg', 'cnpg.io/podRole': 'instance' } },
       podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
     });
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
@@ -244,22 +244,70 @@ describe.each(MONITORED)('metric names: %s', (_name, manifests) => {
     }
   });
 
-  test("requests, server errors and latency are Traefik's, for the service of the rendered IngressRoute", () => {
-    const route = findOne(manifests, 'IngressRoute', 'immich');
-    // Traefik names a route's service by the route only when it sends to one Kubernetes Service.
-    expect(route.spec.routes).toHaveLength(1);
-    expect(route.spec.routes[0].services).toHaveLength(1);
-    expect(route.spec.routes[0].services[0].kind ?? 'Service').toBe('Service');
-    const service = traefikServiceName(route.metadata.namespace!, route.metadata.name, route.spec.routes[0].match);
+  test("requests, server errors and latency are Traefik's, for the service Traefik makes for the rendered route", () => {
+    const expected = traefikServiceOf(manifests);
     const traefik = selectors.filter(({ selector }) => selector.metric?.startsWith('traefik_'));
     expect(new Set(traefik.map((t) => t.where)).size).toBeGreaterThanOrEqual(4);
     for (const { where, selector } of traefik)
       expect({ where, matchers: selector.matchers }).toEqual({
         where,
-        matchers: expect.arrayContaining([{ label: 'service', op: '=', value: service }]),
+        matchers: expect.arrayContaining([{ label: 'service', ...expected }]),
       });
   });
 });
+
+/**
+ * The `service` matcher of Traefik's metrics for the one route among the manifests, worked out
+ * from the route as Traefik reads it: `=` a name, or `=~` a pattern where the Gateway's entry point
+ * is the cluster's to decide.
+ */
+function traefikServiceOf(manifests: readonly Manifest[]): { op: string; value: string } {
+  const routes = manifests
+    .map((m) => m.object as any)
+    .filter((o) => ['IngressRoute', 'HTTPRoute', 'Ingress'].includes(o.kind));
+  expect(routes).toHaveLength(1);
+  const [route] = routes;
+  const namespace = route.metadata.namespace;
+  switch (route.kind) {
+    case 'IngressRoute': {
+      // Traefik names a route's service by the route only when it sends to one Kubernetes Service.
+      expect(route.spec.routes).toHaveLength(1);
+      expect(route.spec.routes[0].services).toHaveLength(1);
+      expect(route.spec.routes[0].services[0].kind ?? 'Service').toBe('Service');
+      return { op: '=', value: traefikServiceName(namespace, route.metadata.name, route.spec.routes[0].match) };
+    }
+    case 'HTTPRoute': {
+      // One parent, hostname, rule, match and backend: one service per listener the route attaches to.
+      const [parent] = route.spec.parentRefs;
+      const [rule] = route.spec.rules;
+      expect(
+        [route.spec.parentRefs, route.spec.hostnames, route.spec.rules, rule.matches, rule.backendRefs].map(
+          (l) => l.length,
+        ),
+      ).toEqual([1, 1, 1, 1, 1]);
+      const { path } = rule.matches[0];
+      expect(path.type).toBe('PathPrefix');
+      const gateway = { namespace: parent.namespace ?? namespace, name: parent.name };
+      const traefikRule = `Host("${route.spec.hostnames[0]}") && PathPrefix("${path.value}")`;
+      const service = traefikGatewayService(
+        namespace,
+        route.metadata.name,
+        gateway,
+        traefikRule,
+        rule.backendRefs[0].name,
+      );
+      expect(service.regex).toBe(true);
+      return { op: '=~', value: service.value };
+    }
+    default: {
+      const { backend } = route.spec.rules[0].http.paths[0];
+      return {
+        op: '=',
+        value: traefikIngressServiceName(namespace, backend.service.name, backend.service.port.number),
+      };
+    }
+  }
+}
 
 describe('metric sources', () => {
   const selectors = MONITORED.flatMap(([, manifests]) => queriesOf(manifests).flatMap((q) => selectorsOf(q.expr)));
@@ -299,6 +347,28 @@ describe('the Traefik service name', () => {
     expect(traefikServiceName('default', 'test-route', 'Host(`foo.com`) && PathPrefix(`/bar`)')).toBe(
       'default-test-route-6b204d94623b3df4370c@kubernetescrd',
     );
+  });
+
+  test("matches Traefik's own examples for an HTTPRoute rule with one backend, on any entry point of the Gateway", () => {
+    // pkg/provider/kubernetes/gateway/kubernetes_test.go: the services of route http-app-1.
+    const rule = 'Host("example.org") && PathPrefix("/")';
+    const web = 'httproute-default-http-app-1-gw-default-my-gateway-ep-web-0-3be6c6c1abd7a2aec50c-svc-default-whoami-0';
+    const gateway = { namespace: 'default', name: 'my-gateway' };
+    expect(traefikGatewayService('default', 'http-app-1', { ...gateway, entryPoint: 'web' }, rule, 'whoami')).toEqual({
+      value: `${web}@kubernetesgateway`,
+      regex: false,
+    });
+    const any = new RegExp(`^(?:${traefikGatewayService('default', 'http-app-1', gateway, rule, 'whoami').value})$`);
+    expect(any.test(`${web}@kubernetesgateway`)).toBe(true);
+    expect(any.test(`${web.replace('-ep-web-', '-ep-websecure-')}@kubernetesgateway`)).toBe(true);
+    expect(any.test(`${web.replace('-my-gateway-', '-other-gateway-')}@kubernetesgateway`)).toBe(false);
+    expect(any.test(`${web}@kubernetescrd`)).toBe(false);
+  });
+
+  test("matches Traefik's own examples for an Ingress path, by port number or name", () => {
+    // pkg/provider/kubernetes/ingress/kubernetes_test.go: "Ingress with a basic rule on one path", and a named port.
+    expect(traefikIngressServiceName('testing', 'service1', 80)).toBe('testing-service1-80@kubernetes');
+    expect(traefikIngressServiceName('testing', 'service1', 'tchouk')).toBe('testing-service1-tchouk@kubernetes');
   });
 
   test('follows the namespace and the host', () => {

@@ -1,5 +1,14 @@
 import type { SecretMode } from '../src/config';
-import { CNPG_BACKUP, INLINE, MODES, SPLIT, VOLUME_BACKUPS } from './support/modes';
+import {
+  CNPG_BACKUP,
+  DUMPS_REPOSITORY,
+  INLINE,
+  MODES,
+  SPLIT,
+  TIER_REPOSITORIES,
+  TIERS,
+  VOLUME_BACKUPS,
+} from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -110,6 +119,36 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
     ],
   ],
   [
+    'cloudnative-pg with logical backups, the dumps backed up and restored by VolSync',
+    {
+      ...cnpg({ logicalBackup: {} }),
+      backup: {
+        database: { enabled: false },
+        volumes: {
+          ...VOLUME_BACKUPS,
+          claims: ['data', 'dumps'],
+          repositorySecrets: { dumps: DUMPS_REPOSITORY },
+          restore: { enabled: true },
+        },
+      },
+    },
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'CronJob/immich-pg-dump',
+      'NetworkPolicy/immich-pg-dump',
+      'PersistentVolumeClaim/immich-pg-dumps',
+      'ServiceAccount/immich-pg-dump',
+      'NetworkPolicy/immich-volsync',
+      'ReplicationDestination/immich-data-restore',
+      'ReplicationDestination/immich-pg-dumps-restore',
+      'ReplicationSource/immich-data',
+      'ReplicationSource/immich-pg-dumps',
+      'ServiceAccount/immich-volsync',
+    ],
+  ],
+  [
     'cloudnative-pg keeping the bundled database',
     cnpg({ keepBundled: true }),
     'existing',
@@ -142,6 +181,20 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
     ],
   ],
   [
+    'a bundled Dragonfly behind Service valkey, with external plugins',
+    { valkey: { engine: 'dragonfly' }, immich: { externalPlugins: true } },
+    'existing',
+    [
+      ...COMMON.filter(
+        (name) => !['Deployment/valkey', 'PersistentVolumeClaim/valkey-data', 'ServiceAccount/valkey'].includes(name),
+      ),
+      'Deployment/dragonfly',
+      'PersistentVolumeClaim/dragonfly-data',
+      'PersistentVolumeClaim/immich-plugins',
+      'ServiceAccount/dragonfly',
+    ],
+  ],
+  [
     'volume backups and a restore',
     { backup: { volumes: { ...VOLUME_BACKUPS, restore: { enabled: true } } } },
     'existing',
@@ -150,6 +203,46 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
       'NetworkPolicy/immich-volsync',
       'ReplicationDestination/immich-data-restore',
       'ReplicationSource/immich-data',
+      'ServiceAccount/immich-volsync',
+    ],
+  ],
+  [
+    'cloudnative-pg behind a PgBouncer pooler',
+    cnpg({ pooler: { enabled: true } }),
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'NetworkPolicy/immich-pg-pooler-rw',
+      'PodDisruptionBudget/immich-pg-pooler-rw',
+      'Pooler/immich-pg-pooler-rw',
+    ],
+  ],
+  [
+    'thumbnails and encoded video on volumes of their own, each backed up and restored',
+    {
+      storage: TIERS,
+      backup: {
+        volumes: {
+          ...VOLUME_BACKUPS,
+          claims: ['data', 'thumbs', 'encodedVideo'],
+          repositorySecrets: TIER_REPOSITORIES,
+          restore: { enabled: true },
+        },
+      },
+    },
+    'existing',
+    [
+      ...COMMON,
+      'NetworkPolicy/immich-volsync',
+      'PersistentVolumeClaim/immich-encoded-video',
+      'PersistentVolumeClaim/immich-thumbs',
+      'ReplicationDestination/immich-data-restore',
+      'ReplicationDestination/immich-encoded-video-restore',
+      'ReplicationDestination/immich-thumbs-restore',
+      'ReplicationSource/immich-data',
+      'ReplicationSource/immich-encoded-video',
+      'ReplicationSource/immich-thumbs',
       'ServiceAccount/immich-volsync',
     ],
   ],

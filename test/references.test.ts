@@ -323,12 +323,86 @@ describe('referenceProblems', () => {
     ]);
   });
 
-  test('matchExpressions are reported as unsupported', () => {
-    const set = changed('NetworkPolicy', 'postgres', (p) => {
+  test('matchExpressions select pods like matchLabels, and one that matches none is reported', () => {
+    const selecting = changed('NetworkPolicy', 'postgres', (p) => {
       p.spec.podSelector = { matchExpressions: [{ key: 'app', operator: 'In', values: ['postgres'] }] };
     });
-    expect(referenceProblems(set, EXTERNAL)).toEqual([
-      'NetworkPolicy/postgres: spec.podSelector uses matchExpressions, which this check does not support',
+    expect(referenceProblems(selecting, EXTERNAL)).toEqual([]);
+    const excluding = {
+      matchLabels: { app: 'postgres' },
+      matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['postgres'] }],
+    };
+    const none = changed('NetworkPolicy', 'postgres', (p) => (p.spec.podSelector = excluding));
+    expect(referenceProblems(none, EXTERNAL)).toEqual([
+      `NetworkPolicy/postgres: spec.podSelector ${JSON.stringify(excluding)} matches no pod template`,
+    ]);
+  });
+});
+
+describe('routes', () => {
+  const meta = { name: 'public', namespace: 'immich' };
+  /** A route of each kind to Service `server` port 80, with the certificate from Secret `tls` where the kind has one. */
+  const ROUTES: Record<string, (service: string, port: number) => any> = {
+    IngressRoute: (service, port) => ({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: meta,
+      spec: { routes: [{ match: 'Host(`a.b`)', services: [{ name: service, port }] }], tls: { secretName: 'tls' } },
+    }),
+    HTTPRoute: (service, port) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: meta,
+      spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: service, port }] }] },
+    }),
+    Ingress: (service, port) => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: meta,
+      spec: {
+        rules: [
+          {
+            host: 'a.b',
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } },
+              ],
+            },
+          },
+        ],
+        tls: [{ hosts: ['a.b'], secretName: 'tls' }],
+      },
+    }),
+  };
+  const external = { secrets: [...EXTERNAL.secrets, 'tls'] };
+
+  test.each(Object.keys(ROUTES))('an %s to a port of a Service has no problems', (kind) => {
+    expect(referenceProblems([...objects(), ROUTES[kind]!('server', 80)], external)).toEqual([]);
+  });
+
+  test.each(Object.keys(ROUTES))('an %s to a missing Service or port is reported', (kind) => {
+    expect(referenceProblems([...objects(), ROUTES[kind]!('web', 80)], external)).toEqual([
+      `${kind}/public: Service web does not exist`,
+    ]);
+    expect(referenceProblems([...objects(), ROUTES[kind]!('server', 2283)], external)).toEqual([
+      `${kind}/public: port 2283 is not a port of Service server`,
+    ]);
+  });
+
+  test.each(['IngressRoute', 'Ingress'])(
+    'the certificate Secret of an %s is reported when neither synthesized nor external',
+    (kind) => {
+      expect(referenceProblems([...objects(), ROUTES[kind]!('server', 80)], EXTERNAL)).toEqual([
+        `${kind}/public: TLS Secret tls is neither synthesized nor declared external`,
+      ]);
+    },
+  );
+
+  test('a route to no Service is reported', () => {
+    const route = ROUTES.HTTPRoute!('server', 80);
+    route.spec.rules[0].backendRefs = [];
+    expect(referenceProblems([...objects(), route], external)).toEqual([
+      'HTTPRoute/public: sends traffic to no Service',
     ]);
   });
 });

@@ -43,10 +43,30 @@ function preStopWait(container: any): number {
   return command[0] === 'sleep' && command.length === 2 ? Number(command[1]) : 0;
 }
 
+/** Pods an owner runs at most during a rollout: its replicas, plus one when it may surge. */
+function podsAtOnce(object: any): number {
+  const replicas = object.spec.replicas ?? 1;
+  const strategy = object.spec.strategy ?? object.spec.updateStrategy ?? {};
+  const surge = strategy.type === 'RollingUpdate' ? Number(strategy.rollingUpdate?.maxSurge ?? 1) : 0;
+  return replicas + (replicas > 0 ? surge : 0);
+}
+
+/** The claim behind each mount path of a container, as `path → claim`. */
+function mountedClaims(container: any, spec: any): Record<string, string> {
+  const claims: Record<string, string> = {};
+  for (const mount of container.volumeMounts ?? []) {
+    const claim = spec.volumes.find((v: any) => v.name === mount.name)?.persistentVolumeClaim?.claimName;
+    if (claim) claims[mount.mountPath] = claim;
+  }
+  return claims;
+}
+
 /** Where a container's database connection goes, as `host:port`, or undefined when it has none. */
 function databaseTarget(container: any, spec: any): string | undefined {
   const env = envOf(container);
   if (env.DB_HOSTNAME) return `${env.DB_HOSTNAME}:${env.DB_PORT ?? '5432'}`;
+  // libpq's own variables, as pg_dump reads them.
+  if (env.PGHOST) return `${env.PGHOST}:${env.PGPORT ?? '5432'}`;
   if (!env.DB_URL && !env.DB_URL_FILE) return undefined;
   // DB_URL comes from the CloudNativePG `<cluster>-app` Secret, whose `uri` names `<cluster>-rw:5432`.
   const sources = spec.volumes.flatMap((v: any) => v.projected?.sources ?? []);
@@ -97,13 +117,133 @@ describe.each(rendered)('%s', (_name, objects) => {
     let connecting = 0;
     for (const { ref, template } of owners) {
       const spec = template.spec;
-      const targets = new Set(spec.containers.map((c: any) => databaseTarget(c, spec)).filter(Boolean));
-      if (targets.size === 0) continue;
+      const direct = spec.containers.map((c: any) => databaseTarget(c, spec)).filter(Boolean) as string[];
+      if (direct.length === 0) continue;
       connecting++;
-      const waits = (spec.initContainers ?? []).map((c: any) => (c.command ?? []).slice(-2).join(':'));
-      expect({ ref, waits: [...targets].filter((t) => !waits.includes(t)) }).toEqual({ ref, waits: [] });
+      // A CloudNativePG Pooler accepts connections before its cluster does: the primary comes first.
+      const poolers = objects.filter((o) => o.kind === 'Pooler');
+      const behind = (target: string) => {
+        const pooler = poolers.find((p) => target.startsWith(`${p.metadata.name}:`));
+        return pooler ? [`${pooler.spec.cluster.name}-rw:5432`, target] : [target];
+      };
+      const targets = [...new Set(direct.flatMap(behind))];
+      // The wait's arguments after its script (and after `sh -c`'s `$0`): host port [host port ...], in order.
+      const waits = (spec.initContainers ?? []).flatMap((c: any) => {
+        const command: string[] = c.command ?? [];
+        const args = command.slice(command[1] === '-c' ? 4 : 3);
+        return args.flatMap((host, i) => (i % 2 === 0 ? [`${host}:${args[i + 1]}`] : []));
+      });
+      expect({ ref, waits: targets.filter((t) => !waits.includes(t)) }).toEqual({ ref, waits: [] });
+      expect({ ref, order: waits.filter((w: string) => targets.includes(w)) }).toEqual({ ref, order: targets });
     }
     expect(connecting).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a ReadWriteOnce claim is used by one pod at a time: one replica, never surging, in one workload', () => {
+    const claims = objects.filter(
+      (o) => o.kind === 'PersistentVolumeClaim' && !o.spec.accessModes.some((m: string) => m.endsWith('Many')),
+    );
+    for (const claim of claims) {
+      const users = owners.filter(({ template }) =>
+        (template.spec.volumes ?? []).some((v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name),
+      );
+      const pods = users.reduce((sum, { object }) => sum + podsAtOnce(object), 0);
+      expect({ claim: claim.metadata.name, users: users.map((u) => u.ref), atMostOnePod: pods <= 1 }).toEqual({
+        claim: claim.metadata.name,
+        users: users.map((u) => u.ref),
+        atMostOnePod: true,
+      });
+    }
+  });
+
+  test('every Immich pod mounts the same claims at and below its media location', () => {
+    const layouts = owners.flatMap(({ ref, template }) => {
+      const spec = template.spec;
+      const container = spec.containers.find((c: any) => envOf(c).IMMICH_MEDIA_LOCATION);
+      if (!container) return [];
+      const media = envOf(container).IMMICH_MEDIA_LOCATION;
+      const mounts = (container.volumeMounts ?? [])
+        .filter((m: any) => m.mountPath === media || m.mountPath.startsWith(`${media}/`))
+        .map((m: any) => {
+          const claim = spec.volumes.find((v: any) => v.name === m.name)?.persistentVolumeClaim?.claimName;
+          return `${m.mountPath} ${claim ?? 'not a claim'}`;
+        })
+        .sort();
+      return [{ ref, mounts }];
+    });
+    expect(layouts.length).toBeGreaterThanOrEqual(1);
+    const [first] = layouts;
+    for (const layout of layouts) expect(layout).toEqual({ ref: layout.ref, mounts: first!.mounts });
+    expect(first!.mounts.some((m: string) => m.endsWith(' not a claim'))).toBe(false);
+  });
+
+  test('every claim that pods may mount at once, rollout surges counted, allows it by its access modes', () => {
+    const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
+    for (const claim of claims) {
+      const users = owners.flatMap(({ ref, object, template }) => {
+        const volume = (template.spec.volumes ?? []).find(
+          (v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name,
+        );
+        if (!volume) return [];
+        const mounts = template.spec.containers.flatMap((c: any) =>
+          (c.volumeMounts ?? []).filter((m: any) => m.name === volume.name),
+        );
+        const readOnly = volume.persistentVolumeClaim.readOnly || mounts.every((m: any) => m.readOnly);
+        const replicas = object.spec.replicas ?? 1;
+        const strategy = object.spec.strategy ?? object.spec.updateStrategy ?? {};
+        const surge =
+          strategy.type === 'RollingUpdate' && replicas > 0 ? Number(strategy.rollingUpdate?.maxSurge ?? 1) : 0;
+        return [{ ref, pods: replicas + surge, readOnly }];
+      });
+      const pods = users.reduce((sum, u) => sum + u.pods, 0);
+      if (pods <= 1) continue;
+      const modes: string[] = claim.spec.accessModes ?? [];
+      const shared =
+        modes.includes('ReadWriteMany') || (modes.includes('ReadOnlyMany') && users.every((u) => u.readOnly));
+      expect({ claim: claim.metadata.name, modes, users, shared }).toEqual({
+        claim: claim.metadata.name,
+        modes,
+        users,
+        shared: true,
+      });
+    }
+  });
+
+  test('every pod of the Immich server image mounts the same claims at the same paths, and each folder its variables name', () => {
+    const immich = owners.filter(({ template }) =>
+      template.spec.containers[0].image.startsWith('ghcr.io/immich-app/immich-server:'),
+    );
+    expect(immich.length).toBeGreaterThanOrEqual(1);
+    const claims = immich.map(({ template }) => mountedClaims(template.spec.containers[0], template.spec));
+    for (const [i, { ref }] of immich.entries()) expect({ ref, claims: claims[i] }).toEqual({ ref, claims: claims[0] });
+    for (const { ref, template } of immich) {
+      const container = template.spec.containers[0];
+      const env = envOf(container);
+      const folders = [env.IMMICH_MEDIA_LOCATION, env.IMMICH_PLUGINS_INSTALL_FOLDER].filter(Boolean);
+      const mounted = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+      expect({ ref, unmounted: folders.filter((f) => !mounted.includes(f)) }).toEqual({ ref, unmounted: [] });
+      if (env.IMMICH_ALLOW_EXTERNAL_PLUGINS === 'true')
+        expect({ ref, pluginsOnClaim: Boolean(claims[0]?.[env.IMMICH_PLUGINS_INSTALL_FOLDER!]) }).toEqual({
+          ref,
+          pluginsOnClaim: true,
+        });
+    }
+  });
+
+  test('every Dragonfly starts within its limits: --maxmemory leaves headroom and holds 256 MiB per thread', () => {
+    for (const { ref, template } of owners) {
+      for (const c of template.spec.containers.filter((c: any) => c.image.includes('/dragonflydb/dragonfly:'))) {
+        const arg = (name: string) => Number(c.args.find((a: string) => a.startsWith(`--${name}=`))?.split('=')[1]);
+        const maxmemory = arg('maxmemory');
+        const limit = quantityValue(c.resources.limits.memory);
+        expect({ ref, headroom: maxmemory > 0 && maxmemory <= 0.9 * limit }).toEqual({ ref, headroom: true });
+        expect({
+          ref,
+          threads: arg('proactor_threads') >= 1,
+          fits: maxmemory >= arg('proactor_threads') * 2 ** 28,
+        }).toEqual({ ref, threads: true, fits: true });
+      }
+    }
   });
 
   test('every long-running container has startup, readiness and liveness probes', () => {
@@ -136,6 +276,28 @@ describe.each(rendered)('%s', (_name, objects) => {
       }
     }
   });
+});
+
+test('the scenarios hold what the rules check: a Dragonfly, ReadWriteOnce claims, external plugins', () => {
+  const objects = rendered.flatMap(([, os]) => os);
+  const images = objects.flatMap((o) => (podSpecOf(o)?.containers ?? []).map((c: any) => c.image as string));
+  expect(images.filter((image) => image.includes('/dragonflydb/dragonfly:')).length).toBeGreaterThanOrEqual(1);
+  const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim');
+  expect(claims.filter((c) => c.spec.accessModes.includes('ReadWriteOnce')).length).toBeGreaterThanOrEqual(1);
+  expect(claims.filter((c) => c.metadata.name === 'immich-plugins').length).toBeGreaterThanOrEqual(1);
+});
+
+test('some scenario runs several Immich pods on claims of their own below /data, so the volume rules bite', () => {
+  const immichPods = (objects: readonly any[]) =>
+    podOwners(objects).filter(({ template }) =>
+      template.spec.containers.some((c: any) => envOf(c).IMMICH_MEDIA_LOCATION),
+    );
+  const below = ({ template }: { template: any }) =>
+    template.spec.containers.some((c: any) =>
+      (c.volumeMounts ?? []).some((m: any) => m.mountPath.startsWith('/data/')),
+    );
+  const tiered = rendered.filter(([, objects]) => immichPods(objects).length > 1 && immichPods(objects).every(below));
+  expect(tiered.length).toBeGreaterThanOrEqual(1);
 });
 
 describe('defaults', () => {

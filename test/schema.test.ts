@@ -27,6 +27,11 @@ const VARIANTS: Record<string, [Record<string, unknown>, NodeJS.ProcessEnv]> = {
     },
     {},
   ],
+  'an HTTPRoute to a Gateway of its own namespace, on every listener, with a request timeout': [
+    { ingress: replace({ kind: 'httproute', gateway: { name: 'public' }, requestTimeout: '1h30m' }) },
+    {},
+  ],
+  'an Ingress of the default class, without TLS or annotations': [{ ingress: replace({ kind: 'ingress' }) }, {}],
 };
 
 describe.each(Object.entries(VARIANTS))('%s', (_name, [overrides, env]) => {

@@ -9,6 +9,8 @@ interface ClaimUser {
   readonly workload: Workload;
   /** How it uses the claim: `immich-server at /data (read-write)`. */
   readonly how: string;
+  /** Where a container mounts it; unset for a VolSync mover or an operator's pod. */
+  readonly mountPath?: string;
 }
 
 /** A volume claim, whether an object of the manifests or one a controller creates. */
@@ -36,6 +38,7 @@ export function readClaims(model: Model): Claim[] {
             return {
               workload: w,
               how: `${code(w.name)} (${container.name}) at ${code(m.mountPath)}, ${readOnly ? 'read-only' : 'read-write'}`,
+              mountPath: m.mountPath,
             };
           }),
       );

@@ -3,7 +3,7 @@
  * Secrets, ConfigMaps, claims and object stores.
  */
 import { CLOUDNATIVE_PG } from '../constants';
-import { type CnpgCluster, type PodSpec, type Replication, ofKind } from '../lib/kube-json';
+import { type CnpgCluster, type CnpgPooler, type PodSpec, type Replication, ofKind } from '../lib/kube-json';
 import { code } from '../lib/markdown';
 import { readClaims } from './claims';
 import { type Model, type Workload, containersOf, selects } from './model';
@@ -69,7 +69,26 @@ export function dependenciesOf(model: Model, w: Workload): Dependency[] {
   if (w.kind === 'Cluster') {
     for (const dep of clusterDependencies(model, w)) add(dep);
   }
+  if (w.kind === 'Pooler') {
+    const { spec } = w.object as CnpgPooler;
+    const service = `${spec.cluster.name}-${spec.type ?? 'rw'}`;
+    const cluster = resolveHost(model, service);
+    for (const target of cluster?.workloads ?? []) {
+      add({
+        text: `Service ${code(service)} (the Pooler's cluster), which runs on ${target.kind} ${code(target.name)}`,
+        reason: `connects to ${service}`,
+        target,
+      });
+    }
+  }
   return deps;
+}
+
+/** The database behind a workload: a Pooler's Cluster, or the workload itself. */
+export function databaseBehind(model: Model, w: Workload): Workload {
+  if (w.kind !== 'Pooler') return w;
+  const cluster = (w.object as CnpgPooler).spec.cluster.name;
+  return model.workloads.find((c) => c.kind === 'Cluster' && c.name === cluster) ?? w;
 }
 
 /** What a CloudNativePG Cluster needs: its object stores and the databases it imports. */
@@ -150,10 +169,13 @@ function resolveHost(model: Model, host: string): { service: string; workloads: 
   if (!name) return undefined;
   const service = model.services.find((s) => s.metadata.name === name);
   if (service) return { service: name, workloads: model.workloads.filter((w) => selects(service, w)) };
-  const cluster = model.workloads.find(
-    (w) => w.kind === 'Cluster' && CLOUDNATIVE_PG.services.some((s) => `${w.name}-${s}` === name),
+  // Services the CloudNativePG operator makes: a Cluster's, and a Pooler's, named after it.
+  const operated = model.workloads.find(
+    (w) =>
+      (w.kind === 'Cluster' && CLOUDNATIVE_PG.services.some((s) => `${w.name}-${s}` === name)) ||
+      (w.kind === 'Pooler' && w.name === name),
   );
-  return cluster ? { service: name, workloads: [cluster] } : undefined;
+  return operated ? { service: name, workloads: [operated] } : undefined;
 }
 
 /** A Secret a workload reads, and the keys it names. */

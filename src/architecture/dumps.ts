@@ -6,7 +6,7 @@ import { DATABASE_DUMPS, IMMICH_ENV } from '../constants';
 import { type Container, type PodSpec, ofKind } from '../lib/kube-json';
 import { COMPONENT_LABEL } from '../lib/labels';
 import { code } from '../lib/markdown';
-import { dependenciesOf } from './dependencies';
+import { databaseBehind, dependenciesOf } from './dependencies';
 import { type FileSource, type Model, type Workload, containersOf, fileSource } from './model';
 
 /** Immich's own dump of a database into its media folder. */
@@ -44,7 +44,8 @@ export function databaseDumps(model: Model): DatabaseDump[] {
             ? `Immich's database dump to ${where} at ${code(settings.cronExpression)}, keeps ${settings.keepLastAmount} (${from})`
             : `Immich's database dump is disabled in ${from}`;
       for (const dep of dependenciesOf(model, w)) {
-        const target = dep.target;
+        // A pooler passes the connections on to its cluster, whose volumes the dump is about.
+        const target = dep.target && databaseBehind(model, dep.target);
         if (!target || !(target.kind === 'Cluster' || target.labels[COMPONENT_LABEL] === 'database')) continue;
         if (!dumps.has(target.key)) {
           dumps.set(target.key, { database: target, text, ...(settings ? { enabled: settings.enabled } : {}) });

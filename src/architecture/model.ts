@@ -9,7 +9,6 @@ import { SYNC_WAVE_ANNOTATION } from '../lib/argocd';
 import {
   type Container,
   type ContainerPort,
-  type IngressRoute,
   type KubeObject,
   type Labels,
   type PodSpec,
@@ -33,6 +32,7 @@ import {
 const WORKLOAD_KINDS = [
   'StatefulSet',
   'Cluster',
+  'Pooler',
   'Deployment',
   'CronJob',
   'ReplicationSource',
@@ -57,7 +57,7 @@ export const ROLES: readonly { role: Role; title: string }[] = [
   { role: 'datastore', title: 'Datastores' },
 ];
 
-/** Something that runs pods: a Deployment, StatefulSet, CronJob, CloudNativePG Cluster or VolSync mover. */
+/** Something that runs pods: a Deployment, StatefulSet, CronJob, CloudNativePG Cluster or Pooler, or VolSync mover. */
 export interface Workload {
   /** `<Kind>/<name>`. */
   readonly key: string;
@@ -81,7 +81,7 @@ export interface Model {
   readonly objects: readonly KubeObject[];
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
-  readonly routes: readonly IngressRoute[];
+  readonly routes: readonly Route[];
   /** How many NetworkPolicies there are: with none, nothing is restricted. */
   readonly policies: number;
   /** Every allowed connection, sources in workload order. */
@@ -97,9 +97,9 @@ export function readModel(objects: readonly KubeObject[]): Model {
     namespaceObject?.metadata.name ?? objects.find((o) => o.metadata.namespace)?.metadata.namespace ?? 'default';
   const namespaceLabels = { [NAMESPACE_NAME_LABEL]: namespace, ...namespaceObject?.metadata.labels };
   const services = ofKind(objects, 'Service');
-  const routes = ofKind(objects, 'IngressRoute');
+  const routes = readRoutes(objects);
   const found = readWorkloads(objects, namespace);
-  const routed = new Set(routes.flatMap((r) => r.spec.routes.flatMap((x) => (x.services ?? []).map((s) => s.name))));
+  const routed = new Set(routes.flatMap((r) => r.backends.map((b) => b.service)));
   const exposed = new Set(
     services
       .filter((s) => routed.has(s.metadata.name))
@@ -133,6 +133,85 @@ export function readModel(objects: readonly KubeObject[]): Model {
 
 type FoundWorkload = Omit<Workload, 'role'>;
 
+/** A route from the public host to Services: a Traefik IngressRoute, a Gateway API HTTPRoute or an Ingress. */
+export interface Route {
+  readonly object: KubeObject;
+  /** What its diagram node says below its kind and name: matches, and where traffic enters. */
+  readonly details: readonly string[];
+  /** Each Service it sends to, with what it matches, e.g. ``Host(`photos.example.com`)``. */
+  readonly backends: readonly { readonly match: string; readonly service: string; readonly port: number | string }[];
+}
+
+/** The routes of every kind, in the order of the objects. */
+function readRoutes(objects: readonly KubeObject[]): Route[] {
+  return objects.flatMap((object): Route[] => {
+    switch (object.kind) {
+      case 'IngressRoute': {
+        const { spec } = ofKind([object], 'IngressRoute')[0]!;
+        return [
+          {
+            object,
+            details: [
+              ...spec.routes.map((r) => r.match),
+              ...(spec.entryPoints?.length ? [`entry points ${spec.entryPoints.join(', ')}`] : []),
+            ],
+            backends: spec.routes.flatMap((r) =>
+              (r.services ?? []).map((s) => ({ match: r.match, service: s.name, port: s.port ?? '' })),
+            ),
+          },
+        ];
+      }
+      case 'HTTPRoute': {
+        const { spec } = ofKind([object], 'HTTPRoute')[0]!;
+        const hosts = (spec.hostnames ?? []).join(', ');
+        const rules = (spec.rules ?? []).map((rule) => {
+          const paths = (rule.matches ?? []).map((m) => `${m.path?.type ?? 'PathPrefix'} ${m.path?.value ?? '/'}`);
+          return { rule, match: [hosts, ...paths].filter(Boolean).join(' ') };
+        });
+        const gateways = (spec.parentRefs ?? []).map(
+          (p) =>
+            `Gateway ${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.sectionName ? ` listener ${p.sectionName}` : ''}`,
+        );
+        const timeouts = rules.flatMap(({ rule }) =>
+          rule.timeouts?.request ? [`request timeout ${rule.timeouts.request}`] : [],
+        );
+        return [
+          {
+            object,
+            details: [...rules.map((r) => r.match), ...gateways, ...new Set(timeouts)],
+            backends: rules.flatMap(({ rule, match }) =>
+              (rule.backendRefs ?? []).map((b) => ({ match, service: b.name, port: b.port ?? '' })),
+            ),
+          },
+        ];
+      }
+      case 'Ingress': {
+        const { spec } = ofKind([object], 'Ingress')[0]!;
+        const paths = (spec.rules ?? []).flatMap((rule) =>
+          (rule.http?.paths ?? []).map((p) => ({
+            match: `${rule.host ?? '*'} ${p.pathType} ${p.path ?? '/'}`,
+            service: p.backend.service,
+          })),
+        );
+        return [
+          {
+            object,
+            details: [
+              ...new Set(paths.map((p) => p.match)),
+              ...(spec.ingressClassName ? [`class ${spec.ingressClassName}`] : []),
+            ],
+            backends: paths.flatMap(({ match, service }) =>
+              service ? [{ match, service: service.name, port: service.port?.number ?? service.port?.name ?? '' }] : [],
+            ),
+          },
+        ];
+      }
+      default:
+        return [];
+    }
+  });
+}
+
 /** Every workload of the objects; the pod labels of operator-run pods are the operators'. */
 function readWorkloads(objects: readonly KubeObject[], namespace: string): FoundWorkload[] {
   const base = (object: KubeObject, kind: WorkloadKind) => ({
@@ -165,11 +244,20 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
   const clusters = ofKind(objects, 'Cluster').map((o): FoundWorkload => ({
     ...base(o, 'Cluster'),
     replicas: o.spec.instances ?? 1,
-    labels: { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name },
+    labels: { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' },
     ports: [
       { containerPort: ports.postgres, name: 'postgresql' },
       { containerPort: ports.status, name: 'status' },
       { containerPort: ports.metrics, name: 'metrics' },
+    ],
+  }));
+  const poolers = ofKind(objects, 'Pooler').map((o): FoundWorkload => ({
+    ...base(o, 'Pooler'),
+    replicas: o.spec.instances ?? 1,
+    labels: poolerPodLabels(o.metadata.name, o.spec.cluster.name),
+    ports: [
+      { containerPort: CLOUDNATIVE_PG.poolerPorts.pgbouncer, name: 'pgbouncer' },
+      { containerPort: CLOUDNATIVE_PG.poolerPorts.metrics, name: 'metrics' },
     ],
   }));
   const movers = (['ReplicationSource', 'ReplicationDestination'] as const).flatMap((kind) =>
@@ -180,7 +268,16 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
       ports: [],
     })),
   );
-  return [...withPods, ...scheduled, ...clusters, ...movers];
+  return [...withPods, ...scheduled, ...clusters, ...poolers, ...movers];
+}
+
+/** Labels the CloudNativePG operator puts on a Pooler's PgBouncer pods: the cluster's among them. */
+export function poolerPodLabels(pooler: string, cluster: string): Labels {
+  return {
+    [CLOUDNATIVE_PG.poolerLabel]: pooler,
+    [CLOUDNATIVE_PG.clusterLabel]: cluster,
+    [CLOUDNATIVE_PG.podRoleLabel]: 'pooler',
+  };
 }
 
 /** The Argo CD sync wave of an object; 0 without the annotation, as Argo CD has it. */
@@ -203,9 +300,9 @@ export function selects(service: Service, w: FoundWorkload): boolean {
   );
 }
 
-/** A Service an IngressRoute routes to. */
+/** A Service a route sends traffic to. */
 interface RouteTarget {
-  /** The route's rule, e.g. ``Host(`photos.example.com`)``. */
+  /** What the route matches, e.g. ``Host(`photos.example.com`)``. */
   readonly match: string;
   readonly serviceName: string;
   /** The Service, when the manifests hold it. */
@@ -216,28 +313,26 @@ interface RouteTarget {
   readonly workloads: readonly Workload[];
 }
 
-/** Each Service an IngressRoute sends traffic to, and the pods behind it. */
-export function routeTargets(model: Model, route: IngressRoute): RouteTarget[] {
-  return route.spec.routes.flatMap((r) =>
-    (r.services ?? []).map((s) => {
-      const service = model.services.find((x) => x.metadata.name === s.name);
-      const servicePort = service?.spec.ports?.find((p) => p.port === s.port || p.name === s.port);
-      const workloads = service ? model.workloads.filter((w) => selects(service, w)) : [];
-      const target = servicePort?.targetPort ?? servicePort?.port;
-      const container = workloads.flatMap((w) => w.ports).find((p) => p.name === target || p.containerPort === target);
-      return {
-        match: r.match,
-        serviceName: s.name,
-        service,
-        port: String(s.port ?? ''),
-        ...(container ? { containerPort: container } : {}),
-        workloads,
-      };
-    }),
-  );
+/** Each Service a route sends traffic to, and the pods behind it. */
+export function routeTargets(model: Model, route: Route): RouteTarget[] {
+  return route.backends.map((b) => {
+    const service = model.services.find((x) => x.metadata.name === b.service);
+    const servicePort = service?.spec.ports?.find((p) => p.port === b.port || p.name === b.port);
+    const workloads = service ? model.workloads.filter((w) => selects(service, w)) : [];
+    const target = servicePort?.targetPort ?? servicePort?.port;
+    const container = workloads.flatMap((w) => w.ports).find((p) => p.name === target || p.containerPort === target);
+    return {
+      match: b.match,
+      serviceName: b.service,
+      service,
+      port: String(b.port),
+      ...(container ? { containerPort: container } : {}),
+      workloads,
+    };
+  });
 }
 
-/** The outside pods that may reach the pods behind an IngressRoute on the routed port: its ingress controller. */
+/** The outside pods that may reach the pods behind a route on the routed port: its ingress controller or gateway. */
 export function ingressControllers(model: Model, target: RouteTarget): OutsidePeer[] {
   const port = target.containerPort;
   const peers = new Map<string, OutsidePeer>();
@@ -265,6 +360,9 @@ interface ServiceRef {
 
 /** The Services in front of a workload's pods: synthesized, or created by the CloudNativePG operator. */
 export function servicesOf(model: Model, w: Workload): ServiceRef[] {
+  if (w.kind === 'Pooler') {
+    return [{ name: w.name, ports: [{ port: CLOUDNATIVE_PG.poolerPorts.pgbouncer, targetPort: 'pgbouncer' }] }];
+  }
   if (w.kind === 'Cluster') {
     const port = CLOUDNATIVE_PG.ports.postgres;
     return CLOUDNATIVE_PG.services.map((s) => ({ name: `${w.name}-${s}`, ports: [{ port, targetPort: port }] }));

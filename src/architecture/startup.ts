@@ -46,14 +46,14 @@ export function startup(model: Model): string {
       for (const step of startupSteps(model, w)) lines.push(msg(id, step.arrow, step.to, step.text));
       lines.push(msg(id, '-->>', argo, `healthy: ${healthText(w)}`));
     }
-    for (const route of model.routes.filter((r) => waveOf(r) === wave)) {
+    for (const route of model.routes.filter((r) => waveOf(r.object) === wave)) {
       for (const target of routeTargets(model, route)) {
         lines.push(
           msg(
             argo,
             '->>',
             argo,
-            `IngressRoute ${route.metadata.name}: ${target.match} to Service ${target.serviceName} port ${target.port}`,
+            `${route.object.kind} ${route.object.metadata.name}: ${target.match} to Service ${target.serviceName} port ${target.port}`,
           ),
         );
         for (const peer of ingressControllers(model, target)) {
@@ -135,6 +135,8 @@ function healthText(w: Workload): string {
       const { schedule, timeZone } = (w.object as CronJob).spec;
       return `its pods run on schedule ${schedule}${timeZone ? ` (${timeZone})` : ''}`;
     }
+    case 'Pooler':
+      return `the operator's Deployment ${w.name} has ${plural(w.replicas, 'PgBouncer pod')} accepting connections`;
     case 'ReplicationSource':
     case 'ReplicationDestination': {
       const trigger = (w.object as Replication).spec.trigger;

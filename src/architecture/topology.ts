@@ -2,10 +2,10 @@
  * The Service Topology section: a flowchart of the workloads by role, the ingress and every path
  * the NetworkPolicies allow.
  */
-import { type IngressRoute, type Service } from '../lib/kube-json';
+import { type Service } from '../lib/kube-json';
 import { code, compareText, mermaidText, table } from '../lib/markdown';
 import { type NetworkPath, type OutsidePeer, type PathEnd, endKey, formatPorts } from '../lib/network-paths';
-import { type Model, type Workload, ROLES, refOf, routeTargets, servicesOf } from './model';
+import { type Model, type Route, type Workload, ROLES, refOf, routeTargets, servicesOf } from './model';
 import { namespacesText, peerId, peerLabel, portText, selectorText, sizeText, workloadId } from './text';
 
 /** The Service Topology section: the flowchart and the table of allowed paths. */
@@ -26,9 +26,8 @@ export function topology(model: Model): string {
     if (members.length === 0 && routes.length === 0) continue;
     lines.push(`    subgraph ${ids.id(`role/${role}`, role)}["${title}"]`);
     for (const route of routes) {
-      lines.push(
-        `      ${ids.id(refOf(route), `ingressroute ${route.metadata.name}`)}["${mermaidText(routeLabel(route))}"]`,
-      );
+      const hint = `${route.object.kind.toLowerCase()} ${route.object.metadata.name}`;
+      lines.push(`      ${ids.id(refOf(route.object), hint)}["${mermaidText(routeLabel(route))}"]`);
       for (const target of routeTargets(model, route)) {
         const service = target.service;
         if (service) lines.push(`      ${serviceId(model, service)}["${mermaidText(serviceLabel(service))}"]`);
@@ -43,7 +42,7 @@ export function topology(model: Model): string {
   lines.push('  end');
   for (const route of model.routes) {
     for (const target of routeTargets(model, route)) {
-      const routeId = ids.id(refOf(route));
+      const routeId = ids.id(refOf(route.object));
       if (!target.service) continue;
       const serviceNode = serviceId(model, target.service);
       lines.push(`  ${routeId} -.->|"${mermaidText(`routes ${target.match}`)}"| ${serviceNode}`);
@@ -65,7 +64,7 @@ export function topology(model: Model): string {
   return [
     '## Service Topology',
     '',
-    'Workloads grouped by role; dotted arrows show how the IngressRoute reaches the pods, solid arrows every ' +
+    `Workloads grouped by role; dotted arrows show how the ${routeKinds(model)} reaches the pods, solid arrows every ` +
       'connection the NetworkPolicies allow (source to destination, with ports). Pods of VolSync and ' +
       'CloudNativePG are run by their operators.',
     '',
@@ -151,10 +150,14 @@ function peerText(peer: OutsidePeer): string {
   }
 }
 
-function routeLabel(route: IngressRoute): string {
-  const matches = route.spec.routes.map((r) => r.match).join('\n');
-  const entry = route.spec.entryPoints?.length ? `\nentry points ${route.spec.entryPoints.join(', ')}` : '';
-  return `IngressRoute ${route.metadata.name}\n${matches}${entry}`;
+function routeLabel(route: Route): string {
+  return [`${route.object.kind} ${route.object.metadata.name}`, ...route.details].join('\n');
+}
+
+/** The kinds of the routes, e.g. `IngressRoute`; `route` without any. */
+function routeKinds(model: Model): string {
+  const kinds = [...new Set(model.routes.map((r) => r.object.kind))];
+  return kinds.length > 0 ? kinds.join(' and ') : 'route';
 }
 
 function serviceLabel(service: Service): string {

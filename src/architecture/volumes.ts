@@ -1,5 +1,5 @@
 /** The Persistent volumes section: every claim, its size and users, and what backs it up. */
-import { CLOUDNATIVE_PG } from '../constants';
+import { CLOUDNATIVE_PG, DATA_TIERS } from '../constants';
 import { type ClaimSpec, type CnpgCluster, type CronJob, ofKind } from '../lib/kube-json';
 import { code, table } from '../lib/markdown';
 import { type Claim, readClaims } from './claims';
@@ -77,6 +77,8 @@ function backupsOf(model: Model, claim: Claim, dumps: readonly DatabaseDump[]): 
   const ownDumps = dumps.filter((d) => claim.users.some((u) => u.workload === d.database));
   backups.push(...ownDumps.filter((d) => d.enabled !== false).map((d) => d.text));
   if (backups.length > 0) return backups.join('; ');
+  const derived = Object.values(DATA_TIERS).find((t) => claim.users.some((u) => u.mountPath === t.mountPath));
+  if (derived) return `nothing: Immich makes these files again from the originals (job ${code(derived.regeneratedBy)})`;
   const disabled = ownDumps.find((d) => d.enabled === false);
   if (disabled) return `nothing: ${disabled.text}`;
   const pv = ofKind(model.objects, 'PersistentVolume').find((v) => v.metadata.name === claim.spec?.volumeName);

@@ -5,6 +5,7 @@
 import { CLOUDNATIVE_PG } from '../constants';
 import {
   type CnpgCluster,
+  type CnpgPooler,
   type Container,
   type ContainerPort,
   type KubeObject,
@@ -57,6 +58,14 @@ function workloadSection(model: Model, w: Workload): string {
       return probe ? [[container.name, kind.replace('Probe', ''), probeCheck(probe), probeTiming(probe)]] : [];
     }),
   );
+  // What the containers run where it is not the image's default, e.g. the flags of a datastore.
+  const commands = containersOf(w.template?.spec)
+    .filter(({ container, init }) => !init && (container.command || container.args))
+    .map(({ container }) => [
+      container.name,
+      container.command ? code(container.command.join(' ')) : "the image's entrypoint",
+      container.args ? code(container.args.join(' ')) : 'none',
+    ]);
   return [
     `### ${code(w.name)} (${w.kind})`,
     '',
@@ -66,6 +75,7 @@ function workloadSection(model: Model, w: Workload): string {
     '',
     images(w),
     '',
+    ...(commands.length > 0 ? ['**Command**', '', table(['Container', 'Command', 'Arguments'], commands), ''] : []),
     '**Ports**',
     '',
     portsTable(model, w),
@@ -100,6 +110,8 @@ function replicasText(w: Workload): string {
     }
     case 'Cluster':
       return `${plural(w.replicas, 'instance')} (one primary, the rest streaming replicas)`;
+    case 'Pooler':
+      return `${plural(w.replicas, 'PgBouncer pod')} (Deployment ${code(w.name)}, made by the operator)`;
     case 'ReplicationSource':
     case 'ReplicationDestination':
       return 'one mover pod per run';
@@ -111,7 +123,7 @@ function replicasText(w: Workload): string {
 function podSecurityText(w: Workload): string {
   const spec = w.template?.spec;
   if (spec) return `${code(pssLevel(spec, w.template?.metadata?.annotations ?? {}))} (what its pod spec meets)`;
-  const operator = w.kind === 'Cluster' ? 'CloudNativePG' : 'VolSync';
+  const operator = w.kind === 'Cluster' || w.kind === 'Pooler' ? 'CloudNativePG' : 'VolSync';
   return `set by the ${operator} operator, which builds these pods; their spec is not in the manifests`;
 }
 
@@ -133,6 +145,18 @@ function extraFacts(w: Workload): [string, string][] {
     return [
       ['Bootstrap', bootstrap],
       ['Services (by the operator)', services],
+    ];
+  }
+  if (w.kind === 'Pooler') {
+    const { spec } = w.object as CnpgPooler;
+    const parameters = Object.entries(spec.pgbouncer.parameters ?? {}).map(([k, v]) => `${k} ${code(v)}`);
+    return [
+      [
+        'Pool mode',
+        `${code(spec.pgbouncer.poolMode ?? 'session')}, in front of ${code(`${spec.cluster.name}-${spec.type ?? 'rw'}`)}`,
+      ],
+      ...(parameters.length > 0 ? ([['PgBouncer parameters', parameters.join(', ')]] as [string, string][]) : []),
+      ['Service (by the operator)', code(w.name)],
     ];
   }
   if (w.kind === 'ReplicationSource' || w.kind === 'ReplicationDestination') {
@@ -201,8 +225,13 @@ function portsTable(model: Model, w: Workload): string {
       )
       .join(', ') || 'no Service';
   const rows =
-    w.kind === 'Cluster'
-      ? w.ports.map((p) => ['postgres', `${p.containerPort}/TCP`, p.name ?? '', exposure(p)])
+    w.kind === 'Cluster' || w.kind === 'Pooler'
+      ? w.ports.map((p) => [
+          w.kind === 'Pooler' ? 'pgbouncer' : 'postgres',
+          `${p.containerPort}/TCP`,
+          p.name ?? '',
+          exposure(p),
+        ])
       : containersOf(w.template?.spec).flatMap(({ container }) =>
           (container.ports ?? []).map((p) => [
             container.name,
@@ -228,9 +257,7 @@ function environment(w: Workload): string {
         : `every key of configmap ${code(from.configMapRef?.name ?? '')}`,
     ]),
   ]);
-  if (w.kind === 'Cluster' || w.kind === 'ReplicationSource' || w.kind === 'ReplicationDestination') {
-    return 'Set by the operator.';
-  }
+  if (w.template === undefined) return 'Set by the operator.';
   return rows.length === 0 ? 'None.' : table(['Container', 'Variable', 'Value'], rows);
 }
 
@@ -271,7 +298,7 @@ function volumesTable(model: Model, w: Workload): string {
       ];
     }),
   );
-  if (w.kind === 'Cluster' || w.kind === 'ReplicationSource' || w.kind === 'ReplicationDestination') {
+  if (w.template === undefined) {
     const claims = readClaims(model).filter((c) => c.users.some((u) => u.workload === w));
     return claims.length === 0
       ? 'Set by the operator.'
@@ -340,6 +367,10 @@ function resourcesTable(w: Workload): string {
   };
   const rows = containersOf(w.template?.spec).map(({ container }) => row(container.name, container.resources));
   if (w.kind === 'Cluster') rows.push(row('postgres', (w.object as CnpgCluster).spec.resources));
+  if (w.kind === 'Pooler') {
+    const container = (w.object as CnpgPooler).spec.template?.spec?.containers?.find((c) => c.name === 'pgbouncer');
+    if (container) rows.push(row('pgbouncer', container.resources));
+  }
   if (rows.length === 0) return 'Set by the operator.';
   return table(
     ['Container', 'CPU request', 'CPU limit', 'Memory request', 'Memory limit', 'Other (request / limit)'],

@@ -47,8 +47,12 @@ export interface CloudNativePgProps {
  * @see https://cloudnative-pg.io/plugin-barman-cloud/
  */
 export class CloudNativePg extends Construct {
+  /** Name of the Cluster, which a Pooler refers to. */
+  readonly clusterName: string = NAMES.cloudnativePg;
   /** The `-rw` Service and the instance pods, for NetworkPolicies. */
   readonly endpoint: Endpoint;
+  /** The `-rw` Service and Immich's login: the owner, its database and the operator-made password. */
+  readonly source: PostgresSource;
   /** How the server connects: `DB_URL` from the operator-generated `<cluster>-app` Secret. */
   readonly connection: DatabaseConnection;
   /** Port of the object store endpoint, when backups go to one. */
@@ -61,7 +65,7 @@ export class CloudNativePg extends Construct {
   constructor(scope: Construct, id: string, props: CloudNativePgProps) {
     super(scope, id);
     const { config } = props;
-    const name = NAMES.cloudnativePg;
+    const name = this.clusterName;
     const { backup } = config;
 
     if (backup) {
@@ -154,6 +158,8 @@ export class CloudNativePg extends Construct {
     this.endpoint = { host: `${name}-rw`, port: CLOUDNATIVE_PG.ports.postgres, pods };
     this.readEndpoint = { ...this.endpoint, host: `${name}-${config.instances > 1 ? 'ro' : 'r'}` };
     this.appSecretName = `${name}-app`;
+    const password = { secretName: this.appSecretName, key: 'password' };
+    this.source = { endpoint: this.endpoint, username: config.owner, database: props.databaseName, password };
     // DB_URL overrides every other DB_* variable; the operator writes the password, never us.
     this.connection = {
       endpoint: this.endpoint,

@@ -2,7 +2,18 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { Resources, VolumeConfig } from '../config';
 import type { ConfigFileSource } from './secrets';
-import { HEALTH_PATHS, IMAGES, IMMICH_CONFIG_KEY, IMMICH_ENV, NAMES, PATHS, PORTS, SERVER_UID } from '../constants';
+import {
+  DATA_TIERS,
+  type DataTier,
+  HEALTH_PATHS,
+  IMAGES,
+  IMMICH_CONFIG_KEY,
+  IMMICH_ENV,
+  NAMES,
+  PATHS,
+  PORTS,
+  SERVER_UID,
+} from '../constants';
 import {
   CONTAINER_SECURITY_CONTEXT,
   type DatabaseConnection,
@@ -38,6 +49,13 @@ export interface ImmichProcessProps {
   readonly timezone: string;
   /** `IMMICH_LOG_LEVEL`. */
   readonly logLevel: string;
+  /** `IMMICH_LOG_FORMAT`. @default unset: Immich's `console` */
+  readonly logFormat?: 'console' | 'json';
+  /**
+   * Claim of the external plugins, mounted at `/plugins` (`IMMICH_PLUGINS_INSTALL_FOLDER`) with
+   * `IMMICH_ALLOW_EXTERNAL_PLUGINS=true`. @default no external plugins
+   */
+  readonly pluginsClaim?: string;
   /** The database and the `DB_*` variables that reach it. */
   readonly database: DatabaseConnection;
   /** The queue and the `REDIS_*` variables that reach it. */
@@ -49,6 +67,8 @@ export interface ImmichProcessProps {
   readonly configChecksum: string;
   /** Claim of the upload volume mounted at /data. */
   readonly dataClaim: string;
+  /** Folders below /data on volumes of their own (`DATA_TIERS`), mounted over it. @default none */
+  readonly tiers?: readonly DataTierVolume[];
   /** The pod volume `library`, mounted read-only at the photo library path. @default none */
   readonly library?: k8s.Volume;
   /**
@@ -60,6 +80,12 @@ export interface ImmichProcessProps {
   readonly stopped?: boolean;
   /** Export Immich's metrics (`IMMICH_TELEMETRY_INCLUDE=all`) on the metrics ports. @default false */
   readonly metrics?: boolean;
+}
+
+/** A folder below /data on a volume of its own: the server makes its claim, every Immich pod mounts it. */
+export interface DataTierVolume {
+  readonly tier: DataTier;
+  readonly storage: Pick<VolumeConfig, 'size' | 'storageClass' | 'accessModes'>;
 }
 
 /** Named metrics ports: the API worker's and the background workers'. */
@@ -84,6 +110,13 @@ export interface ImmichServerProps extends ImmichProcessProps {
   readonly scaling?: Scaling;
   /** The transcoding GPU, when this pod runs the video jobs. @default none */
   readonly transcoding?: TranscodingDevice;
+  /**
+   * `IMMICH_TRUSTED_PROXIES` of the API: the proxies whose `X-Forwarded-For` names the client.
+   * @default unset: Immich trusts link-local and private ranges
+   */
+  readonly trustedProxies?: readonly string[];
+  /** Volume of PVC `immich-plugins`, synthesized with `pluginsClaim`. @default none */
+  readonly pluginsStorage?: VolumeConfig;
 }
 
 /** Startup probe attempts, 10 s apart, that one Immich pod gets for its start-up migrations (15 minutes). */
@@ -95,28 +128,30 @@ export function immichStartupProbe(path: string, port: number, startingPods = 1)
 }
 
 /**
- * Waits until a TCP connection to host:port (argv 1 and 2) succeeds, trying every 2 s. Through a
- * Service that happens only once the database pod is ready: kube-proxy refuses connections to a
- * Service without ready endpoints.
+ * Waits until a TCP connection to each host:port (argv: host port [host port ...]) succeeds, in
+ * order, trying every 2 s. Through a Service that happens only once a pod behind it is ready:
+ * kube-proxy refuses connections to a Service without ready endpoints.
  */
 const WAIT_FOR_TCP = `const net = require('node:net');
-const [host, port] = process.argv.slice(1);
+const targets = process.argv.slice(1);
 let tries = 0;
-function attempt() {
+function attempt(i) {
+  if (i >= targets.length) process.exit(0);
+  const [host, port] = [targets[i], targets[i + 1]];
   const socket = net.connect({ host, port: Number(port), timeout: 3000 });
-  socket.once('connect', () => { console.log('reached ' + host + ':' + port); process.exit(0); });
+  socket.once('connect', () => { console.log('reached ' + host + ':' + port); socket.destroy(); tries = 0; attempt(i + 2); });
   let failed = false;
   const retry = () => {
     if (failed) return;
     failed = true;
     socket.destroy();
     if (tries++ % 15 === 0) console.log('waiting for ' + host + ':' + port);
-    setTimeout(attempt, 2000);
+    setTimeout(() => attempt(i), 2000);
   };
   socket.once('timeout', retry);
   socket.once('error', retry);
 }
-attempt();`;
+attempt(0);`;
 
 /**
  * The Immich server (API, web UI and, unless split off, background jobs) with its upload volume.
@@ -135,6 +170,11 @@ export class ImmichServer extends Construct {
     const identity = componentIdentity(NAMES.server, 'server', props.instance, this.wave);
 
     if (!props.storage.existingClaim) persistentClaim(this, 'data', identity, NAMES.dataPvc, props.storage);
+    if (props.pluginsClaim && props.pluginsStorage) {
+      persistentClaim(this, 'plugins', identity, props.pluginsClaim, props.pluginsStorage);
+    }
+    for (const { tier, storage } of props.tiers ?? [])
+      persistentClaim(this, tier, identity, DATA_TIERS[tier].claim, storage);
     // Combined, the pod runs the background workers too, which export on their own port.
     this.metricsPorts = props.metrics
       ? [METRICS_PORTS.api, ...(props.workers === 'api' ? [] : [METRICS_PORTS.microservices])]
@@ -151,6 +191,7 @@ export class ImmichServer extends Construct {
         env: [
           ...(props.workers === 'api' ? [{ name: 'IMMICH_WORKERS_INCLUDE', value: 'api' }] : []),
           ...(props.metrics ? [{ name: 'IMMICH_TELEMETRY_INCLUDE', value: 'all' }] : []),
+          ...(props.trustedProxies ? [{ name: IMMICH_ENV.trustedProxies, value: props.trustedProxies.join(',') }] : []),
         ],
         ports: [
           { name: 'http', containerPort: PORTS.server },
@@ -185,6 +226,8 @@ export interface ImmichContainer {
 /** The pod of an Immich server process: the same image, environment and volumes for every worker. */
 export function immichPod(props: ImmichProcessProps, container: ImmichContainer): PodProps {
   const library = props.library;
+  const plugins = props.pluginsClaim;
+  const tiers = (props.tiers ?? []).map(({ tier }) => DATA_TIERS[tier]);
   // The start script reads DB_URL_FILE, DB_PASSWORD_FILE and REDIS_PASSWORD_FILE.
   const files = secretFiles([...(props.database.files ?? []), ...(props.redis.files ?? [])]);
   const image = `${IMAGES.server}:${props.version}${props.digest ? `@${props.digest}` : ''}`;
@@ -197,7 +240,7 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
     annotations: { 'checksum/immich-config': props.configChecksum },
     // Immich exits when the database refuses it at start; on a first install that would crash-loop
     // (and back off for minutes) while postgres still binds its volume and runs initdb.
-    initContainers: [waitForDatabase(image, props.database.endpoint)],
+    initContainers: [waitForDatabase(image, props.database.waitFor ?? [props.database.endpoint])],
     containers: [
       {
         name: container.name,
@@ -212,7 +255,14 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
           { name: IMMICH_ENV.mediaLocation, value: PATHS.serverData },
           { name: IMMICH_ENV.configFile, value: `${PATHS.serverConfigDir}/${IMMICH_CONFIG_KEY}` },
           { name: 'IMMICH_LOG_LEVEL', value: props.logLevel },
+          ...(props.logFormat ? [{ name: IMMICH_ENV.logFormat, value: props.logFormat }] : []),
           { name: 'TZ', value: props.timezone },
+          ...(plugins
+            ? [
+                { name: IMMICH_ENV.allowExternalPlugins, value: 'true' },
+                { name: IMMICH_ENV.pluginsInstallFolder, value: PATHS.plugins },
+              ]
+            : []),
           ...container.env,
           ...(container.transcoding?.env ?? []),
           ...files.env,
@@ -222,30 +272,36 @@ export function immichPod(props: ImmichProcessProps, container: ImmichContainer)
         ...container.probes,
         volumeMounts: [
           { name: 'data', mountPath: PATHS.serverData },
+          // Over the upload volume, after it: Immich finds these folders where it expects them.
+          ...tiers.map((t) => ({ name: t.volume, mountPath: t.mountPath })),
           { name: 'config', mountPath: PATHS.serverConfigDir, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
           ...(library ? [{ name: library.name, mountPath: PATHS.photoLibrary, readOnly: true }] : []),
+          // Writable, so that plugins can be copied in with kubectl cp; Immich reads them at start.
+          ...(plugins ? [{ name: 'plugins', mountPath: PATHS.plugins }] : []),
           ...(files.mount ? [files.mount] : []),
         ],
       },
     ],
     volumes: [
       { name: 'data', persistentVolumeClaim: { claimName: props.dataClaim } },
+      ...tiers.map((t) => ({ name: t.volume, persistentVolumeClaim: { claimName: t.claim } })),
       configVolume(props.configFile),
       scratchVolume('tmp', '1Gi'),
       ...(library ? [library] : []),
+      ...(plugins ? [{ name: 'plugins', persistentVolumeClaim: { claimName: plugins } }] : []),
       ...(files.volume ? [files.volume] : []),
     ],
   };
 }
 
 /** An init container, from the server image itself, that waits until the database accepts connections. */
-function waitForDatabase(image: string, database: Endpoint): k8s.Container {
+function waitForDatabase(image: string, services: readonly Endpoint[]): k8s.Container {
   return {
     name: 'wait-for-database',
     image,
     imagePullPolicy: 'IfNotPresent',
-    command: ['node', '-e', WAIT_FOR_TCP, database.host, String(database.port)],
+    command: ['node', '-e', WAIT_FOR_TCP, ...services.flatMap((s) => [s.host, String(s.port)])],
     resources: {
       requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
       limits: { memory: k8s.Quantity.fromString('128Mi') },

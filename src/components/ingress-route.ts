@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IngressRoute, IngressRouteSpecRoutesKind, IngressRouteSpecRoutesServicesPort } from '../../imports/traefik.io';
-import { NAMES, TRAEFIK_CRD_PROVIDER } from '../constants';
+import { NAMES } from '../constants';
 import { SYNC_WAVES, syncPolicy } from '../lib/argocd';
 import type { Endpoint } from '../lib/pod';
+import { type TraefikService, traefikServiceName } from '../lib/traefik';
 
 export interface ImmichIngressRouteProps {
   /** Public host name. */
@@ -24,7 +24,7 @@ export interface ImmichIngressRouteProps {
  */
 export class ImmichIngressRoute extends Construct {
   /** The name Traefik gives the route's service: the `service` label of its request metrics. */
-  readonly metricsService: string;
+  readonly metricsService: TraefikService;
 
   constructor(scope: Construct, id: string, props: ImmichIngressRouteProps) {
     super(scope, id);
@@ -47,22 +47,9 @@ export class ImmichIngressRoute extends Construct {
       },
     });
     syncPolicy(route, { wave: SYNC_WAVES.ingress, customResource: true });
-    this.metricsService = traefikServiceName(Chart.of(this).namespace ?? 'default', NAMES.ingressRoute, match);
+    this.metricsService = {
+      value: traefikServiceName(Chart.of(this).namespace ?? 'default', NAMES.ingressRoute, match),
+      regex: false,
+    };
   }
-}
-
-/**
- * The service Traefik's CRD provider makes for a route of an IngressRoute with one Kubernetes
- * Service: `<namespace>-<IngressRoute>-<first 10 bytes of sha256(match) in hex>@kubernetescrd`,
- * with every run of characters other than letters and digits turned into `-` (`makeServiceKey`
- * and `provider.Normalize` in Traefik's `pkg/provider/kubernetes/crd`). Only a route with several
- * services names them `<namespace>-<Service>-<port>`.
- */
-export function traefikServiceName(namespace: string, ingressRoute: string, match: string): string {
-  const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
-  const normalized = `${namespace}/${ingressRoute}-${hash}`
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean)
-    .join('-');
-  return `${normalized}@${TRAEFIK_CRD_PROVIDER}`;
 }

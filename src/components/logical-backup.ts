@@ -23,7 +23,9 @@ const PGPASS_DIR = '/run/pgpass';
  * cluster off) is skipped rather than run at noon; one that hangs (a lock, a lost replica) is
  * stopped after 3 hours, so the next night can run. Each of the three tries gets a pod of its own,
  * and the last 3 failed Jobs stay with their logs: no `ttlSecondsAfterFinished`, which would
- * delete the failed Job whose log explains the alert.
+ * delete the failed Job whose log explains the alert. Each try first waits up to 10 minutes for
+ * the database, so that a restart or switchover at dump time costs a delay, not a failed night
+ * (whose alert would come only 2 days later).
  */
 export const DUMP_RUNS = {
   startingDeadlineSeconds: 3600,
@@ -31,7 +33,31 @@ export const DUMP_RUNS = {
   backoffLimit: 2,
   successfulJobsHistoryLimit: 3,
   failedJobsHistoryLimit: 3,
+  databaseWaitSeconds: 600,
 } as const;
+
+/**
+ * Waits until each host:port (arguments after `$0`: host port [host port ...]) accepts
+ * connections, in order, asking every 2 s with `pg_isready` (in every operand image beside
+ * pg_dump; it needs no password), and fails once `WAIT_SECONDS` have passed. POSIX sh.
+ */
+export const WAIT_FOR_POSTGRES = `set -eu
+deadline=$(( $(date +%s) + WAIT_SECONDS ))
+while [ "$#" -ge 2 ]; do
+  waiting=
+  until pg_isready --quiet --host="$1" --port="$2" --timeout=5; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "gave up waiting for $1:$2 after $WAIT_SECONDS s" >&2
+      exit 1
+    fi
+    [ -n "$waiting" ] || echo "waiting for $1:$2"
+    waiting=yes
+    sleep 2
+  done
+  echo "reached $1:$2"
+  shift 2
+done
+`;
 
 /**
  * The dump pod's script, POSIX sh with no pipeline, so that any failing command ends it with a
@@ -102,6 +128,8 @@ export class LogicalBackup extends Construct {
   readonly cronJobName: string;
   /** uid and gid that write the dumps (the operand image's `postgres`). */
   readonly uid: number;
+  /** Argo CD sync wave of the CronJob and its claim. */
+  readonly wave: number;
 
   constructor(scope: Construct, id: string, props: LogicalBackupProps) {
     super(scope, id);
@@ -111,6 +139,7 @@ export class LogicalBackup extends Construct {
     this.claimName = NAMES.logicalBackupPvc;
     this.cronJobName = identity.name;
     this.uid = CLOUDNATIVE_PG.operandUid;
+    this.wave = identity.wave;
     componentServiceAccount(this, identity);
     persistentClaim(this, 'claim', identity, this.claimName, config.storage);
 
@@ -151,6 +180,7 @@ export class LogicalBackup extends Construct {
                 // A new pod per try, so that each try keeps its own log.
                 restartPolicy: 'Never',
                 securityContext: podSecurityContext(this.uid, this.uid),
+                initContainers: [waitForDatabase(props.image, props.source)],
                 containers: [
                   {
                     name: 'pg-dump',
@@ -180,4 +210,21 @@ export class LogicalBackup extends Construct {
     });
     syncPolicy(cronJob, { wave: identity.wave });
   }
+}
+
+/** An init container, from the operand image, that waits until the dump's source accepts connections. */
+function waitForDatabase(image: string, source: Endpoint): k8s.Container {
+  return {
+    name: 'wait-for-database',
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    // `sh -c` takes the name of the script ($0) before its arguments.
+    command: ['/bin/sh', '-c', WAIT_FOR_POSTGRES, 'wait-for-database', source.host, String(source.port)],
+    env: [{ name: 'WAIT_SECONDS', value: String(DUMP_RUNS.databaseWaitSeconds) }],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },
+      limits: { memory: k8s.Quantity.fromString('64Mi') },
+    },
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+  };
 }

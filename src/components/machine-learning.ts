@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { Resources, VolumeConfig } from '../config';
-import { HEALTH_PATHS, IMAGES, NAMES, PATHS, PORTS } from '../constants';
+import { HEALTH_PATHS, IMAGES, ML_MODEL_REVISION_ENV, NAMES, PATHS, PORTS } from '../constants';
 import { CONTAINER_SECURITY_CONTEXT, type Endpoint, httpProbe, resourceRequirements, scratchVolume } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { type DeviceGpu, deviceGpu } from '../lib/gpu';
@@ -55,6 +55,11 @@ export interface MachineLearningProps {
   readonly gpu: GpuProps;
   /** Models to load at start. @default none */
   readonly preload?: PreloadProps;
+  /**
+   * `MACHINE_LEARNING_MODEL_REVISION` of the models to download, e.g. `v2`; each revision gets a
+   * folder of its own in the cache. @default unset: Immich's `main`
+   */
+  readonly modelRevision?: string;
   /** Model cache volume. */
   readonly storage: VolumeConfig;
   /** `pvc`: `immich-ml-cache`, shared by every pod; `emptyDir`: one per pod, filled at each start. @default "pvc" */
@@ -125,6 +130,7 @@ export class MachineLearning extends Construct {
                 ? [{ name: 'HSA_OVERRIDE_GFX_VERSION', value: props.gpu.hsaOverrideGfxVersion }]
                 : []),
               ...preload,
+              ...(props.modelRevision ? [{ name: ML_MODEL_REVISION_ENV, value: props.modelRevision }] : []),
             ],
             resources: resourceRequirements(props.resources, gpu?.limits),
             securityContext: CONTAINER_SECURITY_CONTEXT,

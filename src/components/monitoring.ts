@@ -18,13 +18,15 @@ export interface MonitoringProps {
   readonly metricsPorts: readonly string[];
   /** What the alerts and the dashboard cover. */
   readonly scope: RuleScope;
+  /** Name of the CloudNativePG Pooler, whose PgBouncer pods export metrics too. @default none */
+  readonly pooler?: string;
 }
 
 /**
  * Metrics, alerts and a dashboard for the Prometheus Operator and Grafana's sidecar: a
- * ServiceMonitor for Immich's metrics ports, a PodMonitor for CloudNativePG's instances (the
- * operator's own `enablePodMonitor` is deprecated), a PrometheusRule, and the dashboard as a
- * ConfigMap.
+ * ServiceMonitor for Immich's metrics ports, a PodMonitor each for CloudNativePG's instances and
+ * its PgBouncer pooler (the operator's own `enablePodMonitor` is deprecated for both), a
+ * PrometheusRule, and the dashboard as a ConfigMap.
  * @see https://prometheus-operator.dev/docs/developer/getting-started/
  */
 export class Monitoring extends Construct {
@@ -49,11 +51,27 @@ export class Monitoring extends Construct {
       const cluster = new PodMonitor(this, 'pod-monitor', {
         metadata: metadata(props.scope.cloudnativePg.name),
         spec: {
-          selector: { matchLabels: { [CLOUDNATIVE_PG.clusterLabel]: props.scope.cloudnativePg.name } },
+          // Pooler pods carry the cluster label and a `metrics` port too: they have a monitor of their own.
+          selector: {
+            matchLabels: {
+              [CLOUDNATIVE_PG.clusterLabel]: props.scope.cloudnativePg.name,
+              [CLOUDNATIVE_PG.podRoleLabel]: 'instance',
+            },
+          },
           podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
         },
       });
       syncPolicy(cluster, custom);
+    }
+    if (props.pooler) {
+      const pooler = new PodMonitor(this, 'pooler-pod-monitor', {
+        metadata: metadata(props.pooler),
+        spec: {
+          selector: { matchLabels: { [CLOUDNATIVE_PG.poolerLabel]: props.pooler } },
+          podMetricsEndpoints: [{ port: 'metrics', interval: '30s' }],
+        },
+      });
+      syncPolicy(pooler, custom);
     }
 
     const rules = new PrometheusRule(this, 'rules', {

@@ -21,6 +21,8 @@ export interface CloudNativePgPeers {
   readonly objectStorePort?: number;
   /** The bundled postgres the cluster imports from. @default no import */
   readonly importFrom?: Endpoint;
+  /** The PgBouncer pooler that Immich connects through instead of the instances. @default none */
+  readonly pooler?: Endpoint;
   /** Labels of the `pg_dump` pods of the logical backups. @default no logical backups */
   readonly dumpPods?: Record<string, string>;
 }
@@ -34,7 +36,7 @@ export interface NetworkPoliciesProps {
   readonly machineLearning: Endpoint;
   /** The background workers' pods, with `server.workers: split`. @default none */
   readonly microservices?: Record<string, string>;
-  /** The database the server uses: the bundled postgres or the CloudNativePG `-rw` Service. */
+  /** The database the server uses: the bundled postgres, the CloudNativePG `-rw` Service or its pooler. */
   readonly database: Endpoint;
   /** The bundled valkey; undefined with an external Redis. */
   readonly valkey?: Endpoint;
@@ -61,9 +63,11 @@ export interface NetworkPoliciesProps {
  * controller's entry points (hosts published behind it); server alone → the OIDC issuer's port;
  * machine learning → public HTTPS (models); DNS for all. With CloudNativePG:
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
- * during an import, the bundled postgres; logical backups' dump pods → instances. With volume
- * backups: mover → restic repository. An object store or repository published behind the
- * in-cluster ingress controller is reached through its entry points, like the issuer.
+ * during an import, the bundled postgres; with a pooler, the server and workers query through the
+ * pooler, which reaches the instances and the Kubernetes API, and reach the primary only for their
+ * start-up wait; logical backups' dump pods → instances. With volume backups: mover → restic
+ * repository. An object store or repository published behind the in-cluster ingress controller is
+ * reached through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -83,7 +87,10 @@ export class NetworkPolicies extends Construct {
     const toRedis = valkey
       ? toEndpoint(valkey)
       : toAddresses(props.externalRedis?.cidrs ?? [], props.externalRedis?.ports ?? []);
-    const backends = [toEndpoint(database), toRedis, toEndpoint(machineLearning)];
+    // Behind a pooler, Immich's start-up wait also checks the primary itself (PgBouncer accepts
+    // connections before the cluster does); its queries all go through the pooler.
+    const primary = props.cloudnativePg?.pooler ? [toEndpoint(props.cloudnativePg.cluster)] : [];
+    const backends = [toEndpoint(database), ...primary, toRedis, toEndpoint(machineLearning)];
     const prometheus = props.prometheus;
     const scrapedOn = (ports: readonly number[]): k8s.NetworkPolicyIngressRule[] =>
       prometheus && ports.length > 0
@@ -177,12 +184,29 @@ export class NetworkPolicies extends Construct {
     }
     if (valkey) this.policy('valkey', valkey.host, onlyFrom(valkey, [fromServer(valkey)]));
     if (props.cloudnativePg) {
+      const { pooler } = props.cloudnativePg;
       this.cloudnativePg(
         props.cloudnativePg,
-        immichPods,
+        pooler ? [pods(pooler), ...immichPods] : immichPods,
         policy,
         scrapedOn(prometheus ? [CLOUDNATIVE_PG.ports.metrics] : []),
       );
+      if (pooler) {
+        const instances = { ...props.cloudnativePg.cluster.pods, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' };
+        this.policy('pooler', pooler.host, {
+          podSelector: { matchLabels: pooler.pods },
+          policyTypes: ['Ingress', 'Egress'],
+          ingress: [
+            { from: immichPods, ports: [tcp(pooler.port)] },
+            ...scrapedOn(prometheus ? [CLOUDNATIVE_PG.poolerPorts.metrics] : []),
+          ],
+          egress: [
+            { to: [{ podSelector: { matchLabels: instances } }], ports: [tcp(props.cloudnativePg.cluster.port)] },
+            // Its manager watches the Pooler and reads the cluster's Secrets through the API.
+            toAddresses(policy.cloudnativePg.kubernetesApi.cidrs, policy.cloudnativePg.kubernetesApi.ports),
+          ],
+        });
+      }
     }
     if (props.volumeMover) {
       // The mover only writes to the restic repository; nothing connects to it.
@@ -212,7 +236,12 @@ export class NetworkPolicies extends Construct {
     };
     const storePorts = [...new Set([...policy.objectStore.ports, ...(objectStorePort ? [objectStorePort] : [])])];
     this.policy('cloudnative-pg', NAMES.cloudnativePg, {
-      podSelector: { matchLabels: cluster.pods },
+      // Instance and job pods; the operator labels a pooler's pods with the cluster too, but they
+      // have a policy of their own.
+      podSelector: {
+        matchLabels: cluster.pods,
+        matchExpressions: [{ key: CLOUDNATIVE_PG.podRoleLabel, operator: 'NotIn', values: ['pooler'] }],
+      },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
         { from: [operator], ports: [tcp(status), tcp(postgres)] },
@@ -231,11 +260,13 @@ export class NetworkPolicies extends Construct {
       ],
     });
     if (dumpPods) {
-      // The dump pods only read the database; nothing connects to them.
+      // The dump pods only read the database, from the instances, never through a pooler; nothing
+      // connects to them.
+      const instances = { ...cluster.pods, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' };
       this.policy('logical-backup', NAMES.logicalBackup, {
         podSelector: { matchLabels: dumpPods },
         policyTypes: ['Ingress', 'Egress'],
-        egress: [{ to: [pods(cluster)], ports: [tcp(postgres)] }],
+        egress: [{ to: [{ podSelector: { matchLabels: instances } }], ports: [tcp(postgres)] }],
       });
     }
   }

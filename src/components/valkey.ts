@@ -9,7 +9,8 @@ import {
   resourceRequirements,
 } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
-import { SINGLE_POD, componentDeployment, componentIdentity, componentService, persistentClaim } from '../lib/workload';
+import { bundledQueue } from '../lib/redis';
+import { SINGLE_POD, componentDeployment, componentIdentity, persistentClaim } from '../lib/workload';
 
 /** uid/gid of the `valkey` user in the Debian-based image. */
 const VALKEY_UID = 999;
@@ -33,13 +34,15 @@ export class Valkey extends Construct {
   readonly endpoint: Endpoint;
   /** `REDIS_HOSTNAME` and `REDIS_PORT` of the Service. */
   readonly connection: RedisConnection;
+  /** Name of the Deployment. */
+  readonly workload = NAMES.valkey;
 
   constructor(scope: Construct, id: string, props: ValkeyProps) {
     super(scope, id);
     const identity = componentIdentity(NAMES.valkey, 'queue', props.instance, SYNC_WAVES.backends);
 
     persistentClaim(this, 'data', identity, NAMES.valkeyPvc, props.storage);
-    componentService(this, 'service', identity, { name: 'redis', port: PORTS.valkey });
+    const queue = bundledQueue(this, identity);
 
     const ping = ['sh', '-c', 'valkey-cli ping | grep -q PONG'];
     componentDeployment(
@@ -68,13 +71,7 @@ export class Valkey extends Construct {
       { ...SINGLE_POD, priorityClassName: props.priorityClassName },
     );
 
-    this.endpoint = { host: identity.name, port: PORTS.valkey, pods: identity.selector };
-    this.connection = {
-      endpoint: this.endpoint,
-      env: [
-        { name: 'REDIS_HOSTNAME', value: this.endpoint.host },
-        { name: 'REDIS_PORT', value: String(this.endpoint.port) },
-      ],
-    };
+    this.endpoint = queue.endpoint;
+    this.connection = queue.connection;
   }
 }

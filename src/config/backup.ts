@@ -1,6 +1,6 @@
-/** The `backup` section: Immich's own database dump and VolSync backups of the upload volume. */
+/** The `backup` section: Immich's own database dump and VolSync backups of the upload volumes. */
 import * as v from 'valibot';
-import { DATABASE_DUMPS } from '../constants';
+import { DATABASE_DUMPS, DATA_TIERS, type DataTier } from '../constants';
 import {
   type DeepPartial,
   CRON,
@@ -19,6 +19,15 @@ import {
 /** How VolSync gets a stable copy of the volume to back up. */
 export const COPY_METHODS = ['Direct', 'Clone', 'Snapshot'] as const;
 
+/**
+ * Volumes VolSync can back up: the upload volume, the folders of it on volumes of their own, and
+ * the volume of the logical database dumps (`database.cloudnativePg.logicalBackup`).
+ */
+export const BACKED_UP_VOLUMES = ['data', ...(Object.keys(DATA_TIERS) as DataTier[]), 'dumps'] as const;
+
+/** A volume of `BACKED_UP_VOLUMES` other than `data`: each has a `repositorySecrets` key of its own. */
+type OwnRepositoryVolume = Exclude<(typeof BACKED_UP_VOLUMES)[number], 'data'>;
+
 export const backupSection = section({
   /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
   database: section({
@@ -32,12 +41,37 @@ export const backupSection = section({
     /** Dumps to keep. @default 14 */
     keepLastAmount: v.optional(count(1), DATABASE_DUMPS.defaults.keepLastAmount),
   }),
-  /** Restic backups of the upload volume `immich-data` by VolSync. */
+  /**
+   * Restic backups of the upload volume `immich-data` (and of `storage.thumbs`, `encodedVideo` and
+   * the logical dumps `immich-pg-dumps`) by VolSync.
+   */
   volumes: section({
     /** @default false */
     enabled: v.optional(bool(), false),
-    /** Secret with the restic repository (`RESTIC_REPOSITORY`, `RESTIC_PASSWORD`, credentials); required when enabled. */
+    /**
+     * The volumes backed up (and restored), each into a restic repository of its own: `data`
+     * always; `thumbs` and `encodedVideo` when they have volumes of their own (`storage.thumbs`,
+     * `storage.encodedVideo`) and you would rather copy them back than let Immich make them again;
+     * `dumps`, the volume `immich-pg-dumps` of `database.cloudnativePg.logicalBackup`, for an
+     * off-site copy of the dumps (read live, whatever `copyMethod` says: a dump appears only once
+     * complete). @default ["data"]
+     */
+    claims: v.optional(
+      v.pipe(v.array(oneOf(BACKED_UP_VOLUMES), 'must be a list'), v.minLength(1, 'must name at least one volume')),
+      ['data'],
+    ),
+    /** Secret with the restic repository (`RESTIC_REPOSITORY`, `RESTIC_PASSWORD`, credentials) of `data`; required when enabled. */
     repositorySecret: v.optional(dnsSubdomain('immich-data-restic')),
+    /**
+     * The repository Secrets of `thumbs`, `encodedVideo` and `dumps`, required when `claims` lists
+     * them: VolSync keeps one volume per repository. You create them, in every `secrets.mode`.
+     * @default none
+     */
+    repositorySecrets: section({
+      thumbs: v.optional(dnsSubdomain('immich-thumbs-restic')),
+      encodedVideo: v.optional(dnsSubdomain('immich-encoded-video-restic')),
+      dumps: v.optional(dnsSubdomain('immich-pg-dumps-restic')),
+    }),
     /**
      * When to back up: five cron fields, in VolSync's time zone (UTC unless its controller sets
      * another), not `timezone`. @default "0 3 * * *" (after Immich's 02:00 dump where `timezone` is UTC or east of it)
@@ -58,12 +92,6 @@ export const backupSection = section({
     copyMethod: v.optional(oneOf(COPY_METHODS), 'Direct'),
     /** VolumeSnapshotClass for `copyMethod: Snapshot`. */
     volumeSnapshotClassName: v.optional(dnsSubdomain('csi-snapclass')),
-    /**
-     * Also back up the dumps volume `immich-pg-dumps` of `database.cloudnativePg.logicalBackup`,
-     * into the restic repository of this Secret (another than `repositorySecret`), which you
-     * create in every secrets mode. @default the dumps stay in the cluster
-     */
-    dumpsRepositorySecret: v.optional(dnsSubdomain('immich-pg-dumps-restic')),
     /** Restic's cache volume. @default "1Gi" */
     cacheCapacity: v.optional(quantity('1Gi'), '1Gi'),
     /** StorageClass of the cache volume; the cluster default when unset. */
@@ -83,10 +111,61 @@ export const backupSection = section({
 export type BackupConfig = v.InferOutput<typeof backupSection>;
 export type VolumeBackupConfig = BackupConfig['volumes'];
 
-/** Problems across the keys of `backup.volumes`. */
-export function volumeBackupProblems(volumes: DeepPartial<VolumeBackupConfig> | undefined): string[] {
+/**
+ * Problems across the keys of `backup.volumes`, and with the volumes it backs up: those of
+ * `storage` and the dumps volume of `logicalBackup` (`database.cloudnativePg.logicalBackup`).
+ */
+export function volumeBackupProblems(
+  volumes: DeepPartial<VolumeBackupConfig> | undefined,
+  storage: Partial<Record<DataTier, unknown>> | undefined,
+  logicalBackup: unknown,
+): string[] {
   const problems: string[] = [];
   if (!volumes) return problems;
+  const claims = (volumes.claims ?? ['data']).filter((c): c is (typeof BACKED_UP_VOLUMES)[number] => c !== undefined);
+  const listed = JSON.stringify(claims);
+  if (!claims.includes('data')) {
+    problems.push(
+      `backup.volumes.claims: must include "data", which holds the originals that thumbnails and encoded videos are made from, got ${listed}`,
+    );
+  }
+  if (new Set(claims).size !== claims.length) {
+    problems.push(`backup.volumes.claims: must name each volume once, got ${listed}`);
+  }
+  // Why a volume that claims lists does not exist, if it does not.
+  const missing = (volume: OwnRepositoryVolume): string | undefined => {
+    if (volume === 'dumps') {
+      return logicalBackup
+        ? undefined
+        : '"dumps" is the volume immich-pg-dumps of database.cloudnativePg.logicalBackup, which is not set: there are no dumps to back up';
+    }
+    return storage?.[volume] === undefined
+      ? `"${volume}" has no volume of its own unless storage.${volume} is set; it lies on immich-data and is backed up with it`
+      : undefined;
+  };
+  const secrets: Partial<Record<OwnRepositoryVolume, string>> = volumes.repositorySecrets ?? {};
+  for (const volume of BACKED_UP_VOLUMES.filter((v): v is OwnRepositoryVolume => v !== 'data')) {
+    const absent = missing(volume);
+    const secret = secrets[volume];
+    if (claims.includes(volume)) {
+      if (absent) problems.push(`backup.volumes.claims: ${absent}, got ${listed}`);
+      if (!secret) {
+        problems.push(
+          `backup.volumes.repositorySecrets.${volume}: required with "${volume}" in backup.volumes.claims: VolSync backs up one volume per restic repository, so it needs a Secret of its own, got nothing`,
+        );
+      }
+    } else if (secret) {
+      problems.push(
+        `backup.volumes.repositorySecrets.${volume}: only used with "${volume}" in backup.volumes.claims, got "${secret}" with claims ${listed}`,
+      );
+    }
+  }
+  const repositories = [volumes.repositorySecret, ...Object.values(secrets)].filter(Boolean);
+  if (new Set(repositories).size !== repositories.length) {
+    problems.push(
+      `backup.volumes.repositorySecrets: each volume needs a restic repository of its own, so a Secret of its own; VolSync does not share one, got ${JSON.stringify({ repositorySecret: volumes.repositorySecret, ...secrets })}`,
+    );
+  }
   const used = volumes.enabled || volumes.restore?.enabled;
   if (used && !volumes.repositorySecret) {
     problems.push(

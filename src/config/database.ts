@@ -33,6 +33,29 @@ const secretKey = (example: string) =>
 /** Retention as the ObjectStore takes it: days, weeks or months. */
 const RETENTION = /^[1-9][0-9]*[dwm]$/;
 
+/**
+ * PgBouncer in front of the primary. Session pooling only: Immich holds session-level advisory
+ * locks across statements (start-up migrations, nightly jobs), keeps named prepared statements
+ * (postgres.js) and sets `search_path` on its connections; transaction pooling hands a
+ * connection to another client after each transaction, which breaks all three.
+ */
+const pooler = section({
+  /** Connect the server and the workers through Pooler `immich-pg-pooler-rw`. @default false */
+  enabled: v.optional(bool(), false),
+  /** PgBouncer pods, spread over nodes. @default 2 */
+  instances: v.optional(count(1), 2),
+  /** Always `session`; `transaction` is refused (see above). @default "session" */
+  poolMode: v.optional(
+    v.picklist(
+      ['session'],
+      'must be "session": Immich holds advisory locks, prepared statements and settings on its sessions, which transaction pooling hands to other clients',
+    ),
+    'session',
+  ),
+  /** Requests and limits of each PgBouncer pod; not measured: PgBouncer needs a few kB per connection. */
+  resources: resources('50m', '64Mi', '256Mi'),
+});
+
 const backup = strict({
   /** Base path of backups and WAL in the object store, e.g. `s3://bucket/immich`; required. */
   destinationPath: text(
@@ -116,6 +139,8 @@ export const databaseSection = section({
     antiAffinity: v.optional(oneOf(['preferred', 'required'] as const), 'preferred'),
     /** Off-site base backups and continuous WAL archiving through the Barman Cloud plugin. @default none */
     backup: v.optional(backup),
+    /** A PgBouncer connection pooler (session mode) between Immich and the primary. @default off */
+    pooler,
     /** A scheduled `pg_dump` of the Immich database to PVC `immich-pg-dumps`, apart from `backup`. @default none */
     logicalBackup: v.optional(logicalBackupSection),
     /** `initdb` creates an empty database; `recovery` restores it from `backup`'s object store. @default "initdb" */
@@ -151,6 +176,7 @@ export function databaseProblems(
     if (cnpg.importFrom) problems.push(only('importFrom', cnpg.importFrom));
     if (cnpg.bootstrap === 'recovery') problems.push(only('bootstrap', cnpg.bootstrap));
     if (cnpg.keepBundled) problems.push(only('keepBundled', cnpg.keepBundled));
+    if (cnpg.pooler?.enabled) problems.push(only('pooler.enabled', cnpg.pooler.enabled));
     if (cnpg.logicalBackup) {
       problems.push(
         'database.cloudnativePg.logicalBackup: only used with database.engine "cloudnative-pg", whose cluster it dumps (the bundled postgres has Immich\'s own dump, backup.database), got a logicalBackup section with engine "bundled"',

@@ -7,3 +7,4 @@ export * from './logical-backup';
 export * from './scaling';
 export * from './acceleration';
 export * from './monitoring';
+export * from './ingress';

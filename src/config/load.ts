@@ -7,9 +7,9 @@ import { LineCounter, type YAMLError, isMap, isPair, isScalar, isSeq, parseDocum
 import { type Config, type LibraryConfig, type Parsed, PSS_LEVELS, type PssLevel, configSchema } from './schema';
 import { databaseProblems } from './database';
 import { volumeBackupProblems } from './backup';
-import { logicalBackupProblems } from './logical-backup';
 import { scalingProblems } from './scaling';
 import { accelerationProblems } from './acceleration';
+import { type RouteConfig, resolveRoute, routeProblems } from './ingress';
 import { type DeepPartial, schemaShapes, takeListsOutOfMappings } from './primitives';
 import { inlineSecretValues, secretProblems, secretWarnings } from './secrets';
 
@@ -142,11 +142,13 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   const partial = result.output as DeepPartial<Parsed>;
   problems.push(...secretProblems(partial, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
-  problems.push(...volumeBackupProblems(partial.backup?.volumes));
-  problems.push(...logicalBackupProblems(partial));
+  problems.push(
+    ...volumeBackupProblems(partial.backup?.volumes, partial.storage, partial.database?.cloudnativePg?.logicalBackup),
+  );
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
   problems.push(...publishedTargetProblems(partial.networkPolicy));
+  problems.push(...routeProblems(partial.ingress));
   if (partial.secrets?.mode === 'inline' && partial.argocd?.enabled && !partial.argocd.allowInlineSecrets) {
     problems.push(
       'secrets.mode: "inline" writes plaintext Secrets into dist/, which argocd.enabled syncs from git; use "external-secrets" or "sealed-secrets", or set argocd.allowInlineSecrets: true if that repository is yours alone, got "inline"',
@@ -167,9 +169,11 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
 
   const parsed = result.output;
   const secretValues = parsed.secrets.mode === 'inline' ? inlineSecretValues(parsed, env) : undefined;
+  const ingress = resolveRoute(parsed.ingress);
   return {
     ...parsed,
     host: parsed.host ?? `immich.${parsed.domain}`,
+    ingress,
     oauth: {
       ...parsed.oauth,
       issuerUrl: parsed.oauth.issuerUrl ?? `https://auth.${parsed.domain}/application/o/immich/`,
@@ -187,7 +191,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
     },
     ...(secretValues ? { secretValues } : {}),
     notes,
-    warnings: [...configWarnings(parsed), ...secretWarnings(parsed)],
+    warnings: [...configWarnings(parsed, ingress), ...secretWarnings(parsed)],
   };
 }
 
@@ -238,10 +242,11 @@ function publishedTargetProblems(policy: DeepPartial<Parsed['networkPolicy']> | 
 const SHARED_ENTRY_POINTS = ['web', 'websecure'];
 
 /** What works but deserves attention: each warning names the key and the fix. */
-function configWarnings(parsed: Parsed): string[] {
+function configWarnings(parsed: Parsed, route: RouteConfig): string[] {
   const warnings: string[] = [];
-  const shared = parsed.ingress.entryPoints.filter((name) => SHARED_ENTRY_POINTS.includes(name));
-  if (shared.length > 0 && !parsed.ingress.readTimeoutRaised) {
+  const shared =
+    route.kind === 'ingressroute' ? route.entryPoints.filter((name) => SHARED_ENTRY_POINTS.includes(name)) : [];
+  if (route.kind === 'ingressroute' && shared.length > 0 && !route.readTimeoutRaised) {
     warnings.push(
       `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
     );

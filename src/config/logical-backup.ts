@@ -3,7 +3,7 @@
  * of its own, a copy that any PostgreSQL can restore, independent of the Barman Cloud archive.
  */
 import * as v from 'valibot';
-import { type DeepPartial, count, cron, resources, strict, volume } from './primitives';
+import { count, cron, resources, strict, volume } from './primitives';
 
 /** Defaults of `logicalBackup`: Immich's own dump time, a week of dumps. */
 export const LOGICAL_BACKUP_DEFAULTS = { schedule: '0 2 * * *', keep: 7 } as const;
@@ -23,34 +23,3 @@ export const logicalBackupSection = strict({
 });
 
 export type LogicalBackupConfig = v.InferOutput<typeof logicalBackupSection>;
-
-/** What the cross-checks read of the configuration. */
-interface LogicalBackupInput {
-  readonly database?: { readonly cloudnativePg?: { readonly logicalBackup?: unknown } };
-  readonly backup?: {
-    readonly volumes?: DeepPartial<{ enabled: boolean; repositorySecret: string; dumpsRepositorySecret: string }>;
-  };
-}
-
-/** Problems of `backup.volumes.dumpsRepositorySecret`, which carries the dumps off-site. */
-export function logicalBackupProblems(input: LogicalBackupInput): string[] {
-  const volumes = input.backup?.volumes;
-  const secret = volumes?.dumpsRepositorySecret;
-  if (!secret) return [];
-  const key = 'backup.volumes.dumpsRepositorySecret';
-  const problems: string[] = [];
-  if (!input.database?.cloudnativePg?.logicalBackup) {
-    problems.push(
-      `${key}: only used with database.cloudnativePg.logicalBackup, which writes the dumps, got "${secret}"`,
-    );
-  }
-  if (!volumes.enabled) {
-    problems.push(`${key}: only used with backup.volumes.enabled true, got "${secret}" with it off`);
-  }
-  if (secret === volumes.repositorySecret) {
-    problems.push(
-      `${key}: must name another repository than backup.volumes.repositorySecret: VolSync writes every volume's snapshots under the same host and path, so two volumes in one repository would prune each other's; got "${secret}" for both`,
-    );
-  }
-  return problems;
-}

@@ -29,11 +29,14 @@ import {
   volumeEntries,
   count,
   quantity,
+  ipFamily,
+  isCidr,
 } from './primitives';
 import { backupSection } from './backup';
 import { monitoringSection } from './monitoring';
 import { externalRedisPolicy, schedulingSection, serverSection, valkeySection } from './scaling';
 import { databaseSection } from './database';
+import { type RouteConfig, ingressSection } from './ingress';
 import { ML_BACKENDS, gpuEntries, preloadSection, transcodingSection } from './acceleration';
 
 const library = v.variant(
@@ -67,6 +70,15 @@ const digest = text(
   /^sha256:[a-f0-9]{64}$/,
   'must be "sha256:" and 64 lower-case hex characters, as `crane digest` prints',
 );
+
+/** An address or range as Immich's `IMMICH_TRUSTED_PROXIES` takes it (`IsIPRange`, CIDR optional). */
+const proxyAddress = v.pipe(
+  v.string('must be a string'),
+  v.check((s) => isCidr(s) || ipFamily(s) !== 0, 'must be an IP address or CIDR like "10.42.0.0/16" or "fd00::/8"'),
+);
+
+/** Formats of Immich's log output (`IMMICH_LOG_FORMAT`). */
+export const LOG_FORMATS = ['console', 'json'] as const;
 
 /** Pod Security Standards levels, weakest last. */
 export const PSS_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
@@ -130,6 +142,24 @@ export const configSchema = strict({
       allowFloatingTag: v.optional(bool(), false),
       /** `IMMICH_LOG_LEVEL`. @default "log" */
       logLevel: v.optional(oneOf(['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const), 'log'),
+      /** `IMMICH_LOG_FORMAT`: `console` or `json` lines for a log collector. @default unset: Immich's `console` */
+      logFormat: v.optional(oneOf(LOG_FORMATS)),
+      /**
+       * `IMMICH_TRUSTED_PROXIES`: addresses or CIDRs of the proxies in front of Immich (the ingress
+       * controller's pods), whose `X-Forwarded-For` Immich believes for the client address.
+       * @default unset: Immich trusts link-local and private ranges, which covers most pod networks
+       */
+      trustedProxies: v.optional(
+        v.pipe(
+          v.array(proxyAddress, 'must be a list'),
+          v.minLength(1, "must name at least one address; leave the key out for Immich's default"),
+        ),
+      ),
+      /**
+       * `IMMICH_ALLOW_EXTERNAL_PLUGINS`: import the plugins in PVC `immich-plugins`, mounted at
+       * `/plugins` (`IMMICH_PLUGINS_INSTALL_FOLDER`) in every Immich pod. @default false
+       */
+      externalPlugins: v.optional(bool(), false),
       /**
        * Image digests of `version`, pinned beside the tag (`tag@sha256:…`): a re-pushed tag then
        * cannot change what runs. `machineLearning` is the digest of the configured backend's image.
@@ -204,33 +234,7 @@ export const configSchema = strict({
     /** Keep e-mail/password login beside OAuth. @default true */
     passwordLogin: v.optional(bool(), true),
   }),
-  ingress: section({
-    /**
-     * Traefik entry points. Traefik v3 cuts request bodies after its entry point's `readTimeout`
-     * (60 s by default), so large uploads need a raised timeout or an entry point of their own.
-     * @default ["websecure"]
-     */
-    entryPoints: v.optional(
-      v.pipe(
-        v.array(text(/^[A-Za-z0-9_-]+$/, 'must be an entry point name like "websecure"'), 'must be a list'),
-        v.minLength(1, 'must name at least one entry point'),
-      ),
-      ['websecure'],
-    ),
-    /** The entry points' `respondingTimeouts.readTimeout` is raised for large uploads: no warning. @default false */
-    readTimeoutRaised: v.optional(bool(), false),
-    /** TLS by cert resolver or existing Secret; `{}` means no TLS section. @default { certResolver: "letsencrypt" } */
-    tls: v.optional(
-      v.pipe(
-        strict({
-          certResolver: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
-          secretName: v.optional(dnsSubdomain('immich-tls')),
-        }),
-        v.check((tls) => !(tls.certResolver && tls.secretName), 'set certResolver or secretName, not both'),
-      ),
-      { certResolver: 'letsencrypt' },
-    ),
-  }),
+  ingress: ingressSection,
   /** Where the read-only photo library comes from. @default { source: "none" } */
   library: v.optional(library, { source: 'none' }),
   server: serverSection,
@@ -241,10 +245,22 @@ export const configSchema = strict({
       /** A claim you created instead of `immich-data`; declare its access modes in `accessModes`. */
       existingClaim: v.optional(dnsSubdomain('photos-data')),
     }),
+    /**
+     * Thumbnails (`/data/thumbs`) on a volume of their own, `immich-thumbs`, e.g. on a faster
+     * class. Immich can make them again. @default none: they stay on `data`
+     */
+    thumbs: v.optional(strict(volumeEntries('10Gi'))),
+    /**
+     * Transcoded videos (`/data/encoded-video`) on a volume of their own, `immich-encoded-video`,
+     * e.g. on a cheaper class. Immich can make them again. @default none: they stay on `data`
+     */
+    encodedVideo: v.optional(strict(volumeEntries('50Gi'))),
     /** Machine-learning model cache. */
     mlCache: volume('10Gi'),
-    /** Valkey job queue. */
+    /** The bundled job queue: `valkey-data`, or `dragonfly-data` with `valkey.engine: dragonfly`. */
     valkey: volume('1Gi'),
+    /** External plugins (`immich-plugins`), with `immich.externalPlugins`; ReadWriteMany for more than one Immich pod. */
+    plugins: volume('1Gi'),
     /** Postgres data (local SSD recommended). */
     postgres: volume('10Gi'),
   }),
@@ -263,6 +279,12 @@ export const configSchema = strict({
     cache: v.optional(oneOf(['pvc', 'emptyDir'] as const), 'pvc'),
     /** Models loaded at start, so the first search after a restart is not slow. @default none */
     preload: preloadSection,
+    /**
+     * `MACHINE_LEARNING_MODEL_REVISION`: `v2` downloads v3.3's optimized models (faster, less
+     * memory, same results) into the cache beside the ones already there, so the cache grows.
+     * @default unset: Immich's `main`
+     */
+    modelRevision: v.optional(text(/^(main|v\d+)$/, 'must be "main" or a model revision like "v2"')),
     /** GPU scheduling, used with every backend but `cpu`. */
     gpu: section({
       ...gpuEntries,
@@ -288,7 +310,11 @@ export const configSchema = strict({
     microservices: resources('250m', '768Mi', '4Gi'),
     /** Not measured: a stand-in ran in its place; the models it loads decide its memory. */
     machineLearning: resources('250m', '2Gi', '8Gi'),
-    /** 10 MiB with an empty queue; the request leaves room for a backlog of jobs. */
+    /**
+     * 10 MiB with an empty queue; the request leaves room for a backlog of jobs. With
+     * `valkey.engine: dragonfly`, 80% of the memory limit is its `--maxmemory`, and the CPU (the
+     * limit, else the request) its thread count, one per 256Mi of it.
+     */
     valkey: resources('50m', '64Mi', '512Mi'),
     /** 83-110 MiB with an empty library; the request leaves room for the shared buffers to fill. */
     postgres: resources('250m', '512Mi', '2Gi'),
@@ -308,7 +334,10 @@ export const configSchema = strict({
   networkPolicy: section({
     /** Default-deny NetworkPolicies plus the paths Immich needs. @default true */
     enabled: v.optional(bool(), true),
-    /** Pods of the ingress controller allowed to reach the server. */
+    /**
+     * Pods that take the public traffic and may reach the server: the ingress controller, or the
+     * Gateway's proxies with `ingress.kind: httproute` (Traefik's own pods when it serves the Gateway).
+     */
     ingressController: section({
       /** @default { kubernetes.io/metadata.name: traefik } */
       namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: traefik'), {
@@ -435,10 +464,12 @@ export interface SecretValues {
 }
 
 /** The validated configuration with derived defaults resolved. */
-export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup'> & {
+export type Config = Omit<Parsed, 'host' | 'oauth' | 'podSecurity' | 'backup' | 'ingress'> & {
   /** `backup.database.enabled` resolved for the database engine. */
   readonly backup: Parsed['backup'] & { readonly database: { readonly enabled: boolean } };
   readonly host: string;
+  /** The route with the defaults of its kind. */
+  readonly ingress: RouteConfig;
   readonly oauth: Parsed['oauth'] & { readonly issuerUrl: string };
   /** `auto` resolved to a level. */
   readonly podSecurity: { readonly enforce: PssLevel };

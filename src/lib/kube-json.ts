@@ -303,6 +303,46 @@ export interface IngressRoute extends KubeObject {
   };
 }
 
+/** The Gateway API's HTTPRoute (gateway.networking.k8s.io/v1). */
+export interface HttpRoute extends KubeObject {
+  readonly spec: {
+    readonly parentRefs?: readonly {
+      readonly name: string;
+      readonly namespace?: string;
+      readonly sectionName?: string;
+    }[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly {
+      readonly matches?: readonly { readonly path?: { readonly type?: string; readonly value?: string } }[];
+      readonly backendRefs?: readonly { readonly name: string; readonly port?: number; readonly kind?: string }[];
+      readonly timeouts?: { readonly request?: string };
+    }[];
+  };
+}
+
+/** An Ingress (networking.k8s.io/v1). */
+export interface Ingress extends KubeObject {
+  readonly spec: {
+    readonly ingressClassName?: string;
+    readonly rules?: readonly {
+      readonly host?: string;
+      readonly http?: {
+        readonly paths: readonly {
+          readonly path?: string;
+          readonly pathType: string;
+          readonly backend: {
+            readonly service?: {
+              readonly name: string;
+              readonly port?: { readonly number?: number; readonly name?: string };
+            };
+          };
+        }[];
+      };
+    }[];
+    readonly tls?: readonly { readonly hosts?: readonly string[]; readonly secretName?: string }[];
+  };
+}
+
 /** CloudNativePG's Cluster (postgresql.cnpg.io/v1). */
 export interface CnpgCluster extends KubeObject {
   readonly spec: {
@@ -333,6 +373,18 @@ export interface CnpgCluster extends KubeObject {
       readonly isWALArchiver?: boolean;
       readonly parameters?: Readonly<Record<string, string>>;
     }[];
+  };
+}
+
+/** CloudNativePG's Pooler (postgresql.cnpg.io/v1): PgBouncer pods the operator builds from it. */
+export interface CnpgPooler extends KubeObject {
+  readonly spec: {
+    readonly cluster: { readonly name: string };
+    readonly instances?: number;
+    readonly type?: string;
+    readonly pgbouncer: { readonly poolMode?: string; readonly parameters?: Readonly<Record<string, string>> };
+    /** Fields the operator lays its own over; not the whole pod. */
+    readonly template?: PodTemplate;
   };
 }
 
@@ -434,7 +486,10 @@ export interface KnownKinds {
   PersistentVolume: PersistentVolume;
   NetworkPolicy: NetworkPolicy;
   IngressRoute: IngressRoute;
+  HTTPRoute: HttpRoute;
+  Ingress: Ingress;
   Cluster: CnpgCluster;
+  Pooler: CnpgPooler;
   ObjectStore: ObjectStore;
   ScheduledBackup: ScheduledBackup;
   ReplicationSource: Replication;

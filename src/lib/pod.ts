@@ -54,6 +54,11 @@ export function secretFiles(files: readonly SecretFile[]): {
 /** How the server reaches its database: the endpoint, the `DB_*` variables and secret files. */
 export interface DatabaseConnection {
   readonly endpoint: Endpoint;
+  /**
+   * Services that must accept connections before Immich starts, in order: the database itself
+   * first, then anything in front of it. @default the endpoint alone
+   */
+  readonly waitFor?: readonly Endpoint[];
   readonly env: k8s.EnvVar[];
   /** Read through `<VARIABLE>_FILE`. @default none */
   readonly files?: readonly SecretFile[];

@@ -1,6 +1,31 @@
 import type { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
 import type { ValkeyConfig } from '../config';
-import { type RedisConnection, secretEnv } from './pod';
+import { NAMES, PORTS } from '../constants';
+import { type Endpoint, type RedisConnection, secretEnv } from './pod';
+import { type ComponentIdentity, componentService } from './workload';
+
+/**
+ * Service `valkey` on 6379 in front of the bundled queue's pods, whichever server runs there, and
+ * the `REDIS_*` variables that reach it: switching servers leaves Immich's settings as they are.
+ */
+export function bundledQueue(
+  scope: Construct,
+  identity: ComponentIdentity,
+): { readonly endpoint: Endpoint; readonly connection: RedisConnection } {
+  componentService(scope, 'service', { ...identity, name: NAMES.valkey }, { name: 'redis', port: PORTS.valkey });
+  const endpoint = { host: NAMES.valkey, port: PORTS.valkey, pods: identity.selector };
+  return {
+    endpoint,
+    connection: {
+      endpoint,
+      env: [
+        { name: 'REDIS_HOSTNAME', value: endpoint.host },
+        { name: 'REDIS_PORT', value: String(endpoint.port) },
+      ],
+    },
+  };
+}
 
 /** Secret of an external Redis: its password, and with sentinels the whole `REDIS_URL` holding it. */
 export const REDIS_SECRET = { name: 'immich-redis', passwordKey: 'password', urlKey: 'url' } as const;

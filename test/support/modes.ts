@@ -84,6 +84,15 @@ export const VOLUME_BACKUPS = {
   volumeSnapshotClassName: 'csi-snapclass',
 };
 
+/** Thumbnails and encoded videos on volumes of their own, each with a class of its own. */
+export const TIERS = {
+  thumbs: { storageClass: 'fast-ssd', size: '20Gi' },
+  encodedVideo: { storageClass: 'bulk-hdd', size: '200Gi' },
+};
+
+/** Repository Secrets of the volumes beside immich-data, which the user creates in every mode. */
+export const TIER_REPOSITORIES = { thumbs: 'immich-thumbs-restic', encodedVideo: 'immich-encoded-video-restic' };
+
 /** Nightly `pg_dump`s of a CloudNativePG cluster, kept for three nights. */
 export const LOGICAL_BACKUP = { schedule: '30 1 * * *', keep: 3, storage: { size: '2Gi' } };
 
@@ -118,6 +127,28 @@ export interface Scenario {
 }
 
 const cnpg = (cloudnativePg: Record<string, unknown>) => ({ engine: 'cloudnative-pg', cloudnativePg });
+
+/** ingress-nginx's pods, its upload annotations (no body limit, 10-minute timeouts, no buffering) and a TLS Secret. */
+export const NGINX_INGRESS = {
+  ingress: {
+    kind: 'ingress',
+    className: 'nginx',
+    tls: { secretName: 'immich-tls' },
+    annotations: {
+      'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '600',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '600',
+      'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+    },
+  },
+  networkPolicy: {
+    ingressController: {
+      namespaceSelector: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+      podSelector: { 'app.kubernetes.io/name': 'ingress-nginx' },
+      ports: [80, 443],
+    },
+  },
+};
 
 /** Each secrets mode with the example, plus CloudNativePG and volume backup configurations. */
 export const SCENARIOS: Record<string, Scenario> = {
@@ -154,6 +185,22 @@ export const SCENARIOS: Record<string, Scenario> = {
     mode: 'inline',
     overrides: { ...SPLIT, ...MODES.inline.overrides },
     external: {},
+  },
+  "an HTTPRoute on Traefik's Gateway in another namespace, monitoring, existing secrets": {
+    mode: 'existing',
+    overrides: {
+      ingress: {
+        kind: 'httproute',
+        gateway: { name: 'traefik-gateway', namespace: 'traefik', sectionName: 'websecure' },
+      },
+      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+    },
+    external: { secrets: ['immich-db', 'immich-config'] },
+  },
+  'an Ingress of ingress-nginx with upload annotations and a TLS Secret, monitoring, sealed secrets': {
+    mode: 'sealed-secrets',
+    overrides: { ...MODES['sealed-secrets'].overrides, ...NGINX_INGRESS, monitoring: { enabled: true } },
+    external: { secrets: ['immich-tls'] },
   },
   'Intel GPU for machine learning and transcoding, model preload, existing secrets': {
     mode: 'existing',
@@ -206,22 +253,85 @@ export const SCENARIOS: Record<string, Scenario> = {
       },
       external: {},
     },
+  'bundled Dragonfly queue, split workers with external plugins on RWX, JSON logs behind trusted proxies, v2 models, existing secrets':
+    {
+      mode: 'existing',
+      overrides: {
+        valkey: { engine: 'dragonfly' },
+        server: { workers: 'split', replicas: 2 },
+        storage: { data: { accessModes: ['ReadWriteMany'] }, plugins: { accessModes: ['ReadWriteMany'] } },
+        immich: { externalPlugins: true, logFormat: 'json', trustedProxies: ['10.42.0.0/16', 'fd00:10:42::/56'] },
+        machineLearning: { ...(EXAMPLE.machineLearning as object), modelRevision: 'v2' },
+        resources: { valkey: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } } },
+      },
+      external: { secrets: ['immich-db', 'immich-config'] },
+    },
+  'split workers through a PgBouncer pooler on CloudNativePG with backups, thumbnails and encoded video on RWX volumes of their own, backups of data and encoded video, monitoring, sealed secrets':
+    {
+      mode: 'sealed-secrets',
+      overrides: {
+        ...SPLIT,
+        secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+        storage: {
+          ...SPLIT.storage,
+          thumbs: { ...TIERS.thumbs, accessModes: ['ReadWriteMany'] },
+          encodedVideo: { ...TIERS.encodedVideo, accessModes: ['ReadWriteMany'] },
+        },
+        database: cnpg({ backup: CNPG_BACKUP, pooler: { enabled: true } }),
+        backup: {
+          volumes: {
+            ...VOLUME_BACKUPS,
+            claims: ['data', 'encodedVideo'],
+            repositorySecrets: { encodedVideo: TIER_REPOSITORIES.encodedVideo },
+          },
+        },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [TIER_REPOSITORIES.encodedVideo] },
+    },
+  'one combined pod with thumbnails and encoded video on volumes of their own, a restore of every volume, existing secrets':
+    {
+      mode: 'existing',
+      overrides: {
+        storage: TIERS,
+        backup: {
+          volumes: {
+            ...VOLUME_BACKUPS,
+            claims: ['data', 'thumbs', 'encodedVideo'],
+            repositorySecrets: TIER_REPOSITORIES,
+            restore: { enabled: true },
+          },
+        },
+      },
+      external: {
+        secrets: [
+          'immich-db',
+          'immich-config',
+          VOLUME_BACKUPS.repositorySecret,
+          TIER_REPOSITORIES.thumbs,
+          TIER_REPOSITORIES.encodedVideo,
+        ],
+      },
+    },
   'cloudnative-pg with off-site backups and volume backups, existing secrets': {
     mode: 'existing',
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
     external: { secrets: ['immich-config', CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret] },
   },
-  'monitoring of cloudnative-pg with logical backups carried off-site by VolSync, Europe/Berlin, sealed secrets': {
-    mode: 'sealed-secrets',
-    overrides: {
-      timezone: 'Europe/Berlin',
-      secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
-      database: cnpg({ backup: CNPG_BACKUP, logicalBackup: LOGICAL_BACKUP }),
-      backup: { volumes: { ...VOLUME_BACKUPS, dumpsRepositorySecret: DUMPS_REPOSITORY } },
-      monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  'monitoring of cloudnative-pg behind a pooler with logical backups carried off-site by VolSync, Europe/Berlin, sealed secrets':
+    {
+      mode: 'sealed-secrets',
+      overrides: {
+        timezone: 'Europe/Berlin',
+        secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+        database: cnpg({ backup: CNPG_BACKUP, logicalBackup: LOGICAL_BACKUP, pooler: { enabled: true } }),
+        backup: {
+          volumes: { ...VOLUME_BACKUPS, claims: ['data', 'dumps'], repositorySecrets: { dumps: DUMPS_REPOSITORY } },
+        },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [DUMPS_REPOSITORY] },
     },
-    external: { secrets: [DUMPS_REPOSITORY] },
-  },
   'cloudnative-pg with off-site backups, inline secrets': {
     mode: 'inline',
     overrides: { ...MODES.inline.overrides, database: cnpg({ backup: CNPG_BACKUP, instances: 2 }), backup: {} },

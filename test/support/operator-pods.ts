@@ -47,6 +47,43 @@ export function cloudnativePgInstancePod(cluster: any): any {
 }
 
 /**
+ * A PgBouncer pod of a Pooler (CloudNativePG v1.30 `pkg/specs/pgbouncer/deployments.go`): the
+ * Pooler's template with the operator's fields laid over it. The pod context (uid 998, gid 996,
+ * seccomp RuntimeDefault) and the pgbouncer container's context replace the template's; the
+ * bootstrap controller is an init container like the instances'. Volumes: the cluster's CA and
+ * server certificate Secrets, scratch space.
+ */
+export function cloudnativePgPoolerPod(pooler: any): any {
+  const template = pooler.spec.template?.spec ?? {};
+  const cluster = pooler.spec.cluster.name;
+  const fromTemplate = (template.containers ?? []).find((c: any) => c.name === 'pgbouncer') ?? {};
+  return {
+    ...template,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 998,
+      runAsGroup: 996,
+      fsGroup: 996,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    initContainers: [
+      ...(template.initContainers ?? []),
+      { name: 'bootstrap-controller', securityContext: CNPG_CONTAINER },
+    ],
+    containers: [
+      ...(template.containers ?? []).filter((c: any) => c.name !== 'pgbouncer'),
+      { ...fromTemplate, name: 'pgbouncer', securityContext: CNPG_CONTAINER },
+    ],
+    volumes: [
+      ...(template.volumes ?? []),
+      { name: 'ca', secret: { secretName: `${cluster}-ca` } },
+      { name: 'server-tls', secret: { secretName: `${cluster}-server` } },
+      { name: 'scratch-data', emptyDir: {} },
+    ],
+  };
+}
+
+/**
  * The restic mover pod of a ReplicationSource or ReplicationDestination (VolSync v0.16
  * `internal/controller/mover/restic/mover.go`): the pod context is exactly `moverSecurityContext`;
  * the container drops every capability, may not escalate and has a read-only root; `/tmp` is a
@@ -82,6 +119,7 @@ export function operatorPodsOf(objects: readonly any[]): { ref: string; spec: an
   return objects.flatMap((o) => {
     const ref = `${o.kind}/${o.metadata.name}`;
     if (o.kind === 'Cluster') return [{ ref, spec: cloudnativePgInstancePod(o) }];
+    if (o.kind === 'Pooler') return [{ ref, spec: cloudnativePgPoolerPod(o) }];
     if (o.kind === 'ReplicationSource' || o.kind === 'ReplicationDestination')
       return [{ ref, spec: volsyncMoverPod(o) }];
     return [];

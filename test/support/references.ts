@@ -1,9 +1,12 @@
 /**
  * Cross-reference checks over a set of synthesized objects: Services and NetworkPolicies select pods and ports that
- * exist, and pods reference Secrets, ConfigMaps, claims, volumes and service accounts that exist.
+ * exist, routes send to Service ports and take certificates from Secrets that exist, and pods reference Secrets,
+ * ConfigMaps, claims, volumes and service accounts that exist.
  */
 import { CLOUDNATIVE_PG, RESTIC_SECRET_KEYS } from '../../src/constants';
+import { selectorMatches } from '../../src/lib/kube-json';
 import { podTemplateOf } from '../../src/lib/pss';
+import { isRoute, routeBackends, routeTlsSecrets } from './routes';
 
 /** Names of objects that exist in the cluster without being synthesized. */
 export interface ExternalRefs {
@@ -50,6 +53,7 @@ export function referenceProblems(objects: readonly any[], external: ExternalRef
       .filter((o) => o.kind === 'PersistentVolumeClaim' && o.spec?.volumeName)
       .flatMap((c) => bindingProblems(c, objects)),
     ...objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((policy) => policyProblems(policy, workloads)),
+    ...objects.filter(isRoute).flatMap((route) => routeProblems(route, objects, provided)),
   ];
   return [...new Set(problems)];
 }
@@ -105,9 +109,13 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
       case 'PersistentVolumeClaim':
       case 'ServiceAccount':
         return [{ kind: object.kind, name, namespace }];
-      // The operator creates the application Secret of every Cluster.
+      // The operator creates the application Secret of every Cluster, and its CA and server certificate.
       case 'Cluster':
-        return [{ kind: 'Secret', name: `${name}-app`, namespace, keys: new Set(CLOUDNATIVE_PG.appSecretKeys) }];
+        return [
+          { kind: 'Secret', name: `${name}-app`, namespace, keys: new Set(CLOUDNATIVE_PG.appSecretKeys) },
+          { kind: 'Secret', name: `${name}-ca`, namespace },
+          { kind: 'Secret', name: `${name}-server`, namespace },
+        ];
       default:
         return [];
     }
@@ -124,8 +132,9 @@ function providedBy(objects: readonly any[], external: ExternalRefs): Provided[]
 
 /**
  * The pods an operator runs for a custom resource, as a pod spec that references what they use:
- * CloudNativePG instances (labels, ports, Secrets of external clusters) and VolSync movers (the
- * claim, the repository Secret and its keys, the ServiceAccount, the labels).
+ * CloudNativePG instances (labels, ports, Secrets of external clusters), PgBouncer pods of a
+ * Pooler (labels, ports, the cluster's certificate Secrets) and VolSync movers (the claim, the
+ * repository Secret and its keys, the ServiceAccount, the labels).
  */
 function operatorPods(object: any): Workload[] {
   const ref = refOf(object);
@@ -141,9 +150,33 @@ function operatorPods(object: any): Workload[] {
       { name: 'metrics', containerPort: metrics },
     ];
     const spec = { containers: [{ name: 'postgres', ports, env }] };
-    return [
-      { ref, namespace, labels: { [CLOUDNATIVE_PG.clusterLabel]: object.metadata.name }, spec, claimTemplates: [] },
-    ];
+    const labels = { [CLOUDNATIVE_PG.clusterLabel]: object.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' };
+    return [{ ref, namespace, labels, spec, claimTemplates: [] }];
+  }
+  if (object.kind === 'Pooler') {
+    const { pgbouncer, metrics } = CLOUDNATIVE_PG.poolerPorts;
+    const cluster = object.spec.cluster.name;
+    const labels = {
+      [CLOUDNATIVE_PG.poolerLabel]: object.metadata.name,
+      [CLOUDNATIVE_PG.clusterLabel]: cluster,
+      [CLOUDNATIVE_PG.podRoleLabel]: 'pooler',
+    };
+    const spec = {
+      containers: [
+        {
+          name: 'pgbouncer',
+          ports: [
+            { name: 'pgbouncer', containerPort: pgbouncer },
+            { name: 'metrics', containerPort: metrics },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'ca', secret: { secretName: `${cluster}-ca` } },
+        { name: 'server-tls', secret: { secretName: `${cluster}-server` } },
+      ],
+    };
+    return [{ ref, namespace, labels, spec, claimTemplates: [] }];
   }
   if (object.kind === 'ReplicationSource' || object.kind === 'ReplicationDestination') {
     const restic = object.spec.restic ?? {};
@@ -183,6 +216,7 @@ function customResourceProblems(objects: readonly any[], provided: readonly Prov
           .filter((store: string | undefined) => store !== undefined && !has('ObjectStore', store))
           .map((store: string) => `${ref}: ObjectStore "${store}" is not synthesized`);
       case 'ScheduledBackup':
+      case 'Pooler':
         return has('Cluster', spec.cluster?.name) ? [] : [`${ref}: Cluster "${spec.cluster?.name}" is not synthesized`];
       case 'ObjectStore':
         return Object.entries(spec.configuration?.s3Credentials ?? {})
@@ -308,6 +342,33 @@ function budgetProblems(budget: any, workloads: readonly Workload[]): string[] {
     : [`${refOf(budget)}: selector ${JSON.stringify(selector)} matches ${selected.length} pod templates, not one`];
 }
 
+/** A route with no backend, or one that is not a port of a synthesized Service, or a missing certificate Secret. */
+function routeProblems(route: any, objects: readonly any[], provided: readonly Provided[]): string[] {
+  const ref = refOf(route);
+  const backends = routeBackends(route);
+  const problems = backends.length === 0 ? [`${ref}: sends traffic to no Service`] : [];
+  for (const { service, port } of backends) {
+    const found = objects.find(
+      (o) =>
+        o.kind === 'Service' &&
+        o.metadata.name === service &&
+        sameNamespace(o.metadata.namespace, route.metadata.namespace),
+    );
+    if (!found) problems.push(`${ref}: Service ${service} does not exist`);
+    else if (!(found.spec.ports ?? []).some((p: any) => p.port === port || (p.name && p.name === port)))
+      problems.push(`${ref}: port ${JSON.stringify(port)} is not a port of Service ${service}`);
+  }
+  for (const secret of routeTlsSecrets(route)) {
+    if (
+      !provided.some(
+        (p) => p.kind === 'Secret' && p.name === secret && sameNamespace(p.namespace, route.metadata.namespace),
+      )
+    )
+      problems.push(`${ref}: TLS Secret ${secret} is neither synthesized nor declared external`);
+  }
+  return problems;
+}
+
 function serviceProblems(service: any, workloads: readonly Workload[]): string[] {
   const selector: Record<string, string> = service.spec?.selector ?? {};
   if (Object.keys(selector).length === 0) return [];
@@ -328,15 +389,11 @@ function policyProblems(policy: any, workloads: readonly Workload[]): string[] {
   const problems: string[] = [];
   const ref = refOf(policy);
   const inNamespace = workloads.filter((w) => sameNamespace(w.namespace, policy.metadata?.namespace));
-  /** The pod templates a same-namespace podSelector selects; undefined when it cannot be evaluated. */
-  const select = (selector: any, where: string): Workload[] | undefined => {
-    if (selector.matchExpressions?.length) {
-      problems.push(`${ref}: ${where} uses matchExpressions, which this check does not support`);
-      return undefined;
-    }
-    const labels = selector.matchLabels ?? {};
-    const selected = inNamespace.filter((w) => matchesLabels(labels, w.labels));
-    if (selected.length === 0) problems.push(`${ref}: ${where} ${JSON.stringify(labels)} matches no pod template`);
+  /** The pod templates a same-namespace podSelector selects. */
+  const select = (selector: any, where: string): Workload[] => {
+    const selected = inNamespace.filter((w) => selectorMatches(selector, w.labels));
+    const shown = selector.matchExpressions?.length ? selector : (selector.matchLabels ?? {});
+    if (selected.length === 0) problems.push(`${ref}: ${where} ${JSON.stringify(shown)} matches no pod template`);
     return selected;
   };
   /** Numeric ports of a rule must be container ports of at least one of `pods`. */

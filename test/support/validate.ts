@@ -8,6 +8,7 @@ import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/App
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1beta1/ExternalSecret';
 import { SealedSecret } from '@kubernetes-models/sealed-secrets/bitnami.com/v1alpha1/SealedSecret';
 import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -60,6 +61,7 @@ const VALIDATORS: Record<string, Validator> = {
     closed: k8s('io.k8s.api.policy.v1.PodDisruptionBudget'),
   },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, closed: k8s('io.k8s.api.networking.v1.NetworkPolicy') },
+  'networking.k8s.io/v1/Ingress': { model: Ingress, closed: k8s('io.k8s.api.networking.v1.Ingress') },
   'argoproj.io/v1alpha1/Application': { model: Application, closed: 'argoproj.io_Application.json' },
   // No npm model of external-secrets.io/v1 runs on Node 20; the fields emitted are the same in
   // v1beta1, and the closed schema is the v1 CRD's.
@@ -81,12 +83,14 @@ const VALIDATORS: Record<string, Validator> = {
 const CRD_SCHEMAS: Record<string, string> = {
   'postgresql.cnpg.io/v1/Cluster': 'postgresql.cnpg.io_Cluster.json',
   'postgresql.cnpg.io/v1/ScheduledBackup': 'postgresql.cnpg.io_ScheduledBackup.json',
+  'postgresql.cnpg.io/v1/Pooler': 'postgresql.cnpg.io_Pooler.json',
   'barmancloud.cnpg.io/v1/ObjectStore': 'barmancloud.cnpg.io_ObjectStore.json',
   'volsync.backube/v1alpha1/ReplicationSource': 'volsync.backube_ReplicationSource.json',
   'volsync.backube/v1alpha1/ReplicationDestination': 'volsync.backube_ReplicationDestination.json',
   'monitoring.coreos.com/v1/ServiceMonitor': 'monitoring.coreos.com_ServiceMonitor.json',
   'monitoring.coreos.com/v1/PodMonitor': 'monitoring.coreos.com_PodMonitor.json',
   'monitoring.coreos.com/v1/PrometheusRule': 'monitoring.coreos.com_PrometheusRule.json',
+  'gateway.networking.k8s.io/v1/HTTPRoute': 'gateway.networking.k8s.io_HTTPRoute.json',
 };
 
 /** Every closed schema a validator uses: CRD schema files and Kubernetes definitions. */
