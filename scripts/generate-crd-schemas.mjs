@@ -47,6 +47,7 @@ const CORE = [
   'io.k8s.api.policy.v1.PodDisruptionBudget',
   'io.k8s.api.networking.v1.NetworkPolicy',
   'io.k8s.api.networking.v1.Ingress',
+  'io.k8s.api.batch.v1.CronJob',
 ];
 /** The $id custom resources reference the Kubernetes definitions by. */
 const K8S_ID = 'k8s-definitions.json';

@@ -7,6 +7,7 @@ import { ImmichHttpRoute } from './components/http-route';
 import { ImmichIngress } from './components/ingress';
 import { ConnectionPooler, immichDatabaseClients } from './components/connection-pooler';
 import { ImmichIngressRoute } from './components/ingress-route';
+import { LogicalBackup } from './components/logical-backup';
 import { ImmichServer, METRICS_PORTS, type TranscodingDevice } from './components/immich-server';
 import { Monitoring } from './components/monitoring';
 import { MachineLearning, type MlBackend } from './components/machine-learning';
@@ -149,6 +150,20 @@ export class ImmichChart extends Chart {
           immichVersion: config.immich.version,
         })
       : undefined;
+    const logicalBackup =
+      cloudnativePg && cnpgConfig.logicalBackup
+        ? new LogicalBackup(this, 'logical-backup', {
+            instance,
+            config: cnpgConfig.logicalBackup,
+            image: cnpgConfig.imageName,
+            source: cloudnativePg.readEndpoint,
+            database: database.name,
+            owner: cnpgConfig.owner,
+            appSecret: cloudnativePg.appSecretName,
+            timezone: config.timezone,
+            wave: SYNC_WAVES.scheduled,
+          })
+        : undefined;
     const poolerConfig = cnpgConfig.pooler;
     const pooler =
       cloudnativePg && poolerConfig.enabled
@@ -255,6 +270,11 @@ export class ImmichChart extends Chart {
             claimName: dataClaim,
             uid: SERVER_UID,
             wave: server.wave,
+            dumps: logicalBackup && {
+              claimName: logicalBackup.claimName,
+              uid: logicalBackup.uid,
+              wave: logicalBackup.wave,
+            },
           })
         : undefined;
 
@@ -274,6 +294,7 @@ export class ImmichChart extends Chart {
           ],
           ingressService: ingress.metricsService,
           cloudnativePg: cloudnativePg && { name: NAMES.cloudnativePg, backups: Boolean(cnpgConfig.backup) },
+          logicalBackup: logicalBackup && { cronJob: logicalBackup.cronJobName },
         },
         pooler: pooler?.endpoint.host,
       });
@@ -297,6 +318,7 @@ export class ImmichChart extends Chart {
           cluster: cloudnativePg.endpoint,
           objectStorePort: cloudnativePg.objectStorePort,
           importFrom: importing ? postgres?.endpoint : undefined,
+          dumpPods: logicalBackup?.pods,
           pooler: pooler?.endpoint,
         },
         volumeMover: volumeBackup?.moverPods,

@@ -137,6 +137,10 @@ export const NAMES = {
   volumeBackup: 'immich-data',
   volumeRestore: 'immich-data-restore',
   volumeMover: 'immich-volsync',
+  /** CronJob (and its ServiceAccount and NetworkPolicy) of the logical `pg_dump` backups. */
+  logicalBackup: 'immich-pg-dump',
+  /** Volume of the logical dumps; also the VolSync ReplicationSource that carries it off-site. */
+  logicalBackupPvc: 'immich-pg-dumps',
 } as const;
 
 /**
@@ -191,6 +195,11 @@ export const CLOUDNATIVE_PG = {
   secrets: ['app', 'superuser', 'replication', 'ca', 'server'],
   /** Access mode of instance volumes when the Cluster's `pvcTemplate` names none. */
   defaultAccessMode: 'ReadWriteOnce',
+  /**
+   * uid of `postgres` in the operand images (`usermod -u 26 postgres`, `USER 26`), which also run
+   * the `pg_dump` of the logical backups. @see https://github.com/cloudnative-pg/postgres-containers
+   */
+  operandUid: 26,
 } as const;
 
 /**

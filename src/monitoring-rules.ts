@@ -16,6 +16,8 @@ export const EXPORTERS = {
     'kube_deployment_spec_replicas',
     'kube_deployment_status_replicas_available',
     'kube_pod_container_status_restarts_total',
+    'kube_cronjob_status_last_successful_time',
+    'kube_cronjob_created',
   ],
   'kubelet volume stats': ['kubelet_volume_stats_used_bytes', 'kubelet_volume_stats_capacity_bytes'],
   'kubelet cAdvisor': ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'],
@@ -44,6 +46,8 @@ export interface RuleScope {
   readonly ingressService: TraefikService;
   /** The CloudNativePG cluster, when there is one. */
   readonly cloudnativePg?: { readonly name: string; readonly backups: boolean };
+  /** The CronJob of the logical database dumps, when there is one. */
+  readonly logicalBackup?: { readonly cronJob: string };
 }
 
 /** PromQL selectors of the app's metrics. */
@@ -151,6 +155,22 @@ export function alertRules(scope: RuleScope): AlertRule[] {
           ' get backups` and the object store credentials.',
       });
     }
+  }
+  if (scope.logicalBackup) {
+    const cronJob = `${s.ns}, cronjob="${scope.logicalBackup.cronJob}"`;
+    const lastSuccess = `max(kube_cronjob_status_last_successful_time{${cronJob}})`;
+    rules.push({
+      alert: 'ImmichDatabaseDumpTooOld',
+      // A CronJob that never succeeded has no last success at all: then its age counts.
+      expr: `(time() - ${lastSuccess} > 2 * 86400) or (time() - max(kube_cronjob_created{${cronJob}}) > 2 * 86400 unless ${lastSuccess})`,
+      for: '1h',
+      severity: 'critical',
+      summary: 'No logical database dump has succeeded for 2 days',
+      description:
+        `CronJob ${scope.logicalBackup.cronJob} has not completed a pg_dump for {{ $value | humanizeDuration }}. Read the log of its last Job: \`kubectl -n ` +
+        scope.namespace +
+        ` get jobs -l app.kubernetes.io/name=${scope.logicalBackup.cronJob}\` and \`kubectl logs job/<name>\`.`,
+    });
   }
   return rules;
 }

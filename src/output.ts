@@ -42,6 +42,7 @@ const KIND_ORDER: Record<string, number> = {
   IngressRoute: 5,
   ScheduledBackup: 5,
   Backup: 5,
+  CronJob: 5,
   ReplicationSource: 5,
   ReplicationDestination: 5,
   ServiceMonitor: 5,

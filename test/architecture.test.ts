@@ -63,6 +63,18 @@ describe.each(rendered.map((r) => [r.name, r] as const))('%s', (_name, { mode, o
     for (const claim of claims) expect(volumes).toMatch(new RegExp(`^\\| \`${claim}\`[ |]`, 'm'));
   });
 
+  test("names each CronJob that dumps a cluster among what backs up the cluster's volumes", () => {
+    const volumes = section(doc, '## Persistent volumes');
+    for (const job of objects.filter((o) => o.kind === 'CronJob')) {
+      const { env } = job.spec.jobTemplate.spec.template.spec.containers[0];
+      const host = env.find((e: any) => e.name === 'PGHOST').value;
+      const cluster = objects.find((o) => o.kind === 'Cluster' && host.startsWith(`${o.metadata.name}-`));
+      const row = volumes.split('\n').find((line) => line.startsWith(`| \`${cluster.metadata.name}-1\``));
+      expect(row).toContain(`pg_dump at \`${job.spec.schedule}\``);
+      expect(row).toContain(`(CronJob \`${job.metadata.name}\`)`);
+    }
+  });
+
   test('lists every connection the NetworkPolicies allow, and only allowed ones between its pods', () => {
     const verdict = pathVerdict(objects, doc);
     expect(verdict.missing).toEqual([]);
@@ -143,6 +155,7 @@ describe('the Mermaid parser', () => {
 const WORKLOAD_KINDS = [
   'Deployment',
   'StatefulSet',
+  'CronJob',
   'Cluster',
   'Pooler',
   'ReplicationSource',
@@ -266,6 +279,7 @@ function peersOf(objects: readonly any[]): { pods: End[]; outside: End[] } {
   });
   const pods = objects.flatMap((o): End[] => {
     if (o.kind === 'Deployment' || o.kind === 'StatefulSet') return [pod(o, o.spec.template.metadata.labels)];
+    if (o.kind === 'CronJob') return [pod(o, o.spec.jobTemplate.spec.template.metadata.labels)];
     if (o.kind === 'Cluster') {
       return [pod(o, { [CLOUDNATIVE_PG.clusterLabel]: o.metadata.name, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' })];
     }

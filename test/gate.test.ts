@@ -96,7 +96,7 @@ describe.each(GATES)('%s', (_name, scenario, makeDir) => {
   });
 
   test('custom resources, and only they, skip the Argo CD dry run while their CRD is missing', () => {
-    const core = /^(v1|apps\/v1|networking\.k8s\.io\/v1|policy\/v1)$/;
+    const core = /^(v1|apps\/v1|batch\/v1|networking\.k8s\.io\/v1|policy\/v1)$/;
     const app = files.filter((f) => !f.file.includes('/')).map((f) => f.object);
     const skipping = (o: any) =>
       (o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').includes('SkipDryRunOnMissingResource=true');

@@ -1,5 +1,14 @@
 import type { SecretMode } from '../src/config';
-import { CNPG_BACKUP, INLINE, MODES, SPLIT, TIER_REPOSITORIES, TIERS, VOLUME_BACKUPS } from './support/modes';
+import {
+  CNPG_BACKUP,
+  DUMPS_REPOSITORY,
+  INLINE,
+  MODES,
+  SPLIT,
+  TIER_REPOSITORIES,
+  TIERS,
+  VOLUME_BACKUPS,
+} from './support/modes';
 import { findOne, synth } from './support/synth';
 
 const kindNames = (manifests: ReturnType<typeof synth>) =>
@@ -96,6 +105,49 @@ test.each<[string, Record<string, unknown>, SecretMode, string[]]>([
       'SealedSecret/immich-config',
       'SealedSecret/immich-db',
       'SealedSecret/immich-pg-backup-credentials',
+    ],
+  ],
+  [
+    'cloudnative-pg with logical backups',
+    cnpg({ logicalBackup: {} }),
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'CronJob/immich-pg-dump',
+      'NetworkPolicy/immich-pg-dump',
+      'PersistentVolumeClaim/immich-pg-dumps',
+      'ServiceAccount/immich-pg-dump',
+    ],
+  ],
+  [
+    'cloudnative-pg with logical backups, the dumps backed up and restored by VolSync',
+    {
+      ...cnpg({ logicalBackup: {} }),
+      backup: {
+        database: { enabled: false },
+        volumes: {
+          ...VOLUME_BACKUPS,
+          claims: ['data', 'dumps'],
+          repositorySecrets: { dumps: DUMPS_REPOSITORY },
+          restore: { enabled: true },
+        },
+      },
+    },
+    'existing',
+    [
+      ...withoutBundled,
+      ...CLOUDNATIVE_PG,
+      'CronJob/immich-pg-dump',
+      'NetworkPolicy/immich-pg-dump',
+      'PersistentVolumeClaim/immich-pg-dumps',
+      'ServiceAccount/immich-pg-dump',
+      'NetworkPolicy/immich-volsync',
+      'ReplicationDestination/immich-data-restore',
+      'ReplicationDestination/immich-pg-dumps-restore',
+      'ReplicationSource/immich-data',
+      'ReplicationSource/immich-pg-dumps',
+      'ServiceAccount/immich-volsync',
     ],
   ],
   [

@@ -65,6 +65,8 @@ function mountedClaims(container: any, spec: any): Record<string, string> {
 function databaseTarget(container: any, spec: any): string | undefined {
   const env = envOf(container);
   if (env.DB_HOSTNAME) return `${env.DB_HOSTNAME}:${env.DB_PORT ?? '5432'}`;
+  // libpq's own variables, as pg_dump reads them.
+  if (env.PGHOST) return `${env.PGHOST}:${env.PGPORT ?? '5432'}`;
   if (!env.DB_URL && !env.DB_URL_FILE) return undefined;
   // DB_URL comes from the CloudNativePG `<cluster>-app` Secret, whose `uri` names `<cluster>-rw:5432`.
   const sources = spec.volumes.flatMap((v: any) => v.projected?.sources ?? []);
@@ -125,9 +127,10 @@ describe.each(rendered)('%s', (_name, objects) => {
         return pooler ? [`${pooler.spec.cluster.name}-rw:5432`, target] : [target];
       };
       const targets = [...new Set(direct.flatMap(behind))];
-      // The wait's arguments after its script: host port [host port ...], in order.
+      // The wait's arguments after its script (and after `sh -c`'s `$0`): host port [host port ...], in order.
       const waits = (spec.initContainers ?? []).flatMap((c: any) => {
-        const args: string[] = (c.command ?? []).slice(3);
+        const command: string[] = c.command ?? [];
+        const args = command.slice(command[1] === '-c' ? 4 : 3);
         return args.flatMap((host, i) => (i % 2 === 0 ? [`${host}:${args[i + 1]}`] : []));
       });
       expect({ ref, waits: targets.filter((t) => !waits.includes(t)) }).toEqual({ ref, waits: [] });

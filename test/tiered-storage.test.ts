@@ -207,7 +207,7 @@ describe('bad input', () => {
 
   test('fails on an unknown volume in claims', () => {
     expect(backups('claims: [data, library]')).toContain(
-      'backup.volumes.claims.1: must be one of "data", "thumbs", "encodedVideo", got "library"',
+      'backup.volumes.claims.1: must be one of "data", "thumbs", "encodedVideo", "dumps", got "library"',
     );
   });
 });

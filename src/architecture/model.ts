@@ -34,6 +34,7 @@ const WORKLOAD_KINDS = [
   'Cluster',
   'Pooler',
   'Deployment',
+  'CronJob',
   'ReplicationSource',
   'ReplicationDestination',
 ] as const;
@@ -56,7 +57,7 @@ export const ROLES: readonly { role: Role; title: string }[] = [
   { role: 'datastore', title: 'Datastores' },
 ];
 
-/** Something that runs pods: a Deployment, StatefulSet, CloudNativePG Cluster or Pooler, or VolSync mover. */
+/** Something that runs pods: a Deployment, StatefulSet, CronJob, CloudNativePG Cluster or Pooler, or VolSync mover. */
 export interface Workload {
   /** `<Kind>/<name>`. */
   readonly key: string;
@@ -228,6 +229,17 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
     template: o.spec.template,
     ports: containersOf(o.spec.template.spec).flatMap(({ container }) => container.ports ?? []),
   }));
+  // A CronJob's pods run one at a time (concurrencyPolicy Forbid).
+  const scheduled = ofKind(objects, 'CronJob').map((o): FoundWorkload => {
+    const template = o.spec.jobTemplate.spec.template;
+    return {
+      ...base(o, 'CronJob'),
+      replicas: 1,
+      labels: template.metadata?.labels ?? {},
+      template,
+      ports: containersOf(template.spec).flatMap(({ container }) => container.ports ?? []),
+    };
+  });
   const { ports } = CLOUDNATIVE_PG;
   const clusters = ofKind(objects, 'Cluster').map((o): FoundWorkload => ({
     ...base(o, 'Cluster'),
@@ -256,7 +268,7 @@ function readWorkloads(objects: readonly KubeObject[], namespace: string): Found
       ports: [],
     })),
   );
-  return [...withPods, ...clusters, ...poolers, ...movers];
+  return [...withPods, ...scheduled, ...clusters, ...poolers, ...movers];
 }
 
 /** Labels the CloudNativePG operator puts on a Pooler's PgBouncer pods: the cluster's among them. */

@@ -3,7 +3,7 @@
  * is healthy.
  */
 import { SYNC_WAVE_ANNOTATION } from '../lib/argocd';
-import { type CnpgCluster, type KubeObject, type Replication } from '../lib/kube-json';
+import { type CnpgCluster, type CronJob, type KubeObject, type Replication } from '../lib/kube-json';
 import { code, mermaidText, table } from '../lib/markdown';
 import { dependenciesOf, externalCluster } from './dependencies';
 import { type Model, type Workload, containersOf, ingressControllers, routeTargets, waveOf } from './model';
@@ -131,6 +131,10 @@ function healthText(w: Workload): string {
   switch (w.kind) {
     case 'Cluster':
       return `the operator reports ${plural(w.replicas, 'instance')} ready`;
+    case 'CronJob': {
+      const { schedule, timeZone } = (w.object as CronJob).spec;
+      return `its pods run on schedule ${schedule}${timeZone ? ` (${timeZone})` : ''}`;
+    }
     case 'Pooler':
       return `the operator's Deployment ${w.name} has ${plural(w.replicas, 'PgBouncer pod')} accepting connections`;
     case 'ReplicationSource':

@@ -89,10 +89,11 @@ export function retainText(retain: Readonly<Record<string, number>>): string {
   );
 }
 
-/** How many pods a workload runs: `2 replicas`, `3 instances`, `a mover pod per run`. */
+/** How many pods a workload runs: `2 replicas`, `3 instances`, `a mover pod per run`, `a pod per run`. */
 export function sizeText(w: Workload): string {
   if (w.kind === 'Cluster') return plural(w.replicas, 'instance');
   if (w.kind === 'ReplicationSource' || w.kind === 'ReplicationDestination') return 'a mover pod per run';
+  if (w.kind === 'CronJob') return 'a pod per run';
   return plural(w.replicas, 'replica');
 }
 

@@ -1,10 +1,10 @@
 /** The Persistent volumes section: every claim, its size and users, and what backs it up. */
-import { DATA_TIERS } from '../constants';
-import { type ClaimSpec, type CnpgCluster, ofKind } from '../lib/kube-json';
+import { CLOUDNATIVE_PG, DATA_TIERS } from '../constants';
+import { type ClaimSpec, type CnpgCluster, type CronJob, ofKind } from '../lib/kube-json';
 import { code, table } from '../lib/markdown';
 import { type Claim, readClaims } from './claims';
 import { type DatabaseDump, databaseDumps } from './dumps';
-import { type Model } from './model';
+import { type Model, type Workload, containersOf } from './model';
 import { retainText } from './text';
 
 /** The Persistent volumes section: a table of every claim and what backs it up. */
@@ -73,6 +73,7 @@ function backupsOf(model: Model, claim: Claim, dumps: readonly DatabaseDump[]): 
       .map((b) => ` and base backups at ${code(b.spec.schedule)} (ScheduledBackup ${code(b.metadata.name)})`);
     backups.push(`WAL archive${schedules.join('')} to ${where} (ObjectStore ${code(storeName)})`);
   }
+  if (cluster) backups.push(...logicalDumps(model, cluster));
   const ownDumps = dumps.filter((d) => claim.users.some((u) => u.workload === d.database));
   backups.push(...ownDumps.filter((d) => d.enabled !== false).map((d) => d.text));
   if (backups.length > 0) return backups.join('; ');
@@ -86,4 +87,25 @@ function backupsOf(model: Model, claim: Claim, dumps: readonly DatabaseDump[]): 
     return `nothing in the cluster: the data lives on NFS ${code(`${pv.spec.nfs.server}:${pv.spec.nfs.path}`)}`;
   }
   return 'nothing';
+}
+
+/** The CronJobs that dump a cluster: their `PGHOST` is one of its Services. */
+function logicalDumps(model: Model, cluster: Workload): string[] {
+  const services = CLOUDNATIVE_PG.services.map((s) => `${cluster.name}-${s}`);
+  return model.workloads
+    .filter((w) => w.kind === 'CronJob')
+    .flatMap((w) => {
+      const env = new Map(
+        containersOf(w.template?.spec).flatMap(({ container }) => (container.env ?? []).map((e) => [e.name, e.value])),
+      );
+      if (!services.includes(env.get('PGHOST') ?? '')) return [];
+      const { schedule, timeZone } = (w.object as CronJob).spec;
+      const claims = (w.template?.spec?.volumes ?? []).flatMap((v) =>
+        v.persistentVolumeClaim ? [code(v.persistentVolumeClaim.claimName)] : [],
+      );
+      const keeps = env.get('KEEP') ? `, keeps ${env.get('KEEP')}` : '';
+      return [
+        `pg_dump at ${code(schedule)}${timeZone ? ` (${timeZone})` : ''} into PVC ${claims.join(', ')}${keeps} (CronJob ${code(w.name)})`,
+      ];
+    });
 }

@@ -73,6 +73,10 @@ export class CloudNativePg extends Construct {
   readonly connection: DatabaseConnection;
   /** Port of the object store endpoint, when backups go to one. */
   readonly objectStorePort?: number;
+  /** Where reads spare the primary: the replicas (`-ro`) when there are any, else any instance (`-r`). */
+  readonly readEndpoint: Endpoint;
+  /** The operator-generated `<cluster>-app` Secret of the application role. */
+  readonly appSecretName: string;
 
   constructor(scope: Construct, id: string, props: CloudNativePgProps) {
     super(scope, id);
@@ -184,13 +188,15 @@ export class CloudNativePg extends Construct {
 
     const pods = { [CLOUDNATIVE_PG.clusterLabel]: name };
     this.endpoint = { host: `${name}-rw`, port: CLOUDNATIVE_PG.ports.postgres, pods };
-    const password = { secretName: `${name}-app`, key: 'password' };
+    this.readEndpoint = { ...this.endpoint, host: `${name}-${config.instances > 1 ? 'ro' : 'r'}` };
+    this.appSecretName = `${name}-app`;
+    const password = { secretName: this.appSecretName, key: 'password' };
     this.source = { endpoint: this.endpoint, username: config.owner, database: props.databaseName, password };
     // DB_URL overrides every other DB_* variable; the operator writes the password, never us.
     this.connection = {
       endpoint: this.endpoint,
       env: [],
-      files: [{ variable: 'DB_URL', secretName: `${name}-app`, key: 'uri' }],
+      files: [{ variable: 'DB_URL', secretName: this.appSecretName, key: 'uri' }],
     };
   }
 

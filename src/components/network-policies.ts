@@ -23,6 +23,8 @@ export interface CloudNativePgPeers {
   readonly importFrom?: Endpoint;
   /** The PgBouncer pooler that Immich connects through instead of the instances. @default none */
   readonly pooler?: Endpoint;
+  /** Labels of the `pg_dump` pods of the logical backups. @default no logical backups */
+  readonly dumpPods?: Record<string, string>;
 }
 
 export interface NetworkPoliciesProps {
@@ -63,9 +65,9 @@ export interface NetworkPoliciesProps {
  * operator → instances; instances ↔ each other; instances → Kubernetes API, object store and,
  * during an import, the bundled postgres; with a pooler, the server and workers query through the
  * pooler, which reaches the instances and the Kubernetes API, and reach the primary only for their
- * start-up wait. With volume backups: mover → restic repository. An
- * object store or repository published behind the in-cluster ingress controller is reached
- * through its entry points, like the issuer.
+ * start-up wait; logical backups' dump pods → instances. With volume backups: mover → restic
+ * repository. An object store or repository published behind the in-cluster ingress controller is
+ * reached through its entry points, like the issuer.
  * Kubelet probes are not pod traffic and stay allowed.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
@@ -226,7 +228,7 @@ export class NetworkPolicies extends Construct {
     { cloudnativePg: policy, ingressController }: Config['networkPolicy'],
     scrape: k8s.NetworkPolicyIngressRule[],
   ): void {
-    const { cluster, objectStorePort, importFrom } = peers;
+    const { cluster, objectStorePort, importFrom, dumpPods } = peers;
     const { postgres, status } = CLOUDNATIVE_PG.ports;
     const operator: k8s.NetworkPolicyPeer = {
       namespaceSelector: { matchLabels: policy.operator.namespaceSelector },
@@ -246,6 +248,7 @@ export class NetworkPolicies extends Construct {
         // Streaming replication, and the instance managers asking each other for status.
         { from: [pods(cluster)], ports: [tcp(postgres), tcp(status)] },
         { from: clients, ports: [tcp(postgres)] },
+        ...(dumpPods ? [{ from: [{ podSelector: { matchLabels: dumpPods } }], ports: [tcp(postgres)] }] : []),
         ...scrape,
       ],
       egress: [
@@ -256,6 +259,16 @@ export class NetworkPolicies extends Construct {
         ...(importFrom ? [toEndpoint(importFrom)] : []),
       ],
     });
+    if (dumpPods) {
+      // The dump pods only read the database, from the instances, never through a pooler; nothing
+      // connects to them.
+      const instances = { ...cluster.pods, [CLOUDNATIVE_PG.podRoleLabel]: 'instance' };
+      this.policy('logical-backup', NAMES.logicalBackup, {
+        podSelector: { matchLabels: dumpPods },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: [{ to: [{ podSelector: { matchLabels: instances } }], ports: [tcp(postgres)] }],
+      });
+    }
   }
 
   private policy(id: string, name: string, spec: k8s.NetworkPolicySpec): void {

@@ -26,6 +26,17 @@ export interface VolumeBackupProps {
   readonly uid: number;
   /** Sync wave of the claim: the backup objects need it to exist. */
   readonly wave: number;
+  /**
+   * The volume of the logical database dumps, `dumps` of `config.claims`: its own owner and sync
+   * wave. @default no dumps volume
+   */
+  readonly dumps?: {
+    readonly claimName: string;
+    /** uid/gid that writes the dumps, private files the upload volume's owner could not read. */
+    readonly uid: number;
+    /** Sync wave of its claim. */
+    readonly wave: number;
+  };
 }
 
 /** One volume VolSync backs up: its claim, the names of its objects and its restic repository. */
@@ -38,13 +49,19 @@ interface BackedUpVolume {
   readonly restore: string;
   /** Secret of its own repository: VolSync keeps one volume per repository. */
   readonly repository: string;
+  /** uid/gid that owns the volume's files; the mover runs as it. */
+  readonly uid: number;
+  /** Sync wave of the claim and so of the volume's VolSync objects. */
+  readonly wave: number;
+  /** How the source reads the volume. @default `config.copyMethod` */
+  readonly copyMethod?: ReplicationSourceSpecResticCopyMethod;
 }
 
 /**
  * Restic backups of the volumes `config.claims` lists by VolSync: for each, a `ReplicationSource`
  * on a schedule and, while a restore is asked for, a `ReplicationDestination` that writes a
  * snapshot back into the same claim, each with a repository of its own. The mover pods run
- * unprivileged as the volumes' owner, under a ServiceAccount without an API token.
+ * unprivileged as each volume's owner, under a ServiceAccount without an API token.
  * @see https://volsync.readthedocs.io/en/stable/usage/restic/index.html
  */
 export class VolumeBackup extends Construct {
@@ -60,18 +77,30 @@ export class VolumeBackup extends Construct {
     const volumes = config.claims.map((key): BackedUpVolume => {
       const repository = key === 'data' ? config.repositorySecret : config.repositorySecrets[key];
       if (!repository) throw new Error(`volume backups of ${key} need a repository Secret`);
+      const owner = { repository, uid: props.uid, wave: props.wave };
       if (key === 'data') {
         const names = { source: NAMES.volumeBackup, restore: NAMES.volumeRestore };
-        return { key, claimName: props.claimName, repository, ...names };
+        return { key, claimName: props.claimName, ...owner, ...names };
+      }
+      if (key === 'dumps') {
+        const { dumps } = props;
+        if (!dumps) throw new Error("volume backups of dumps need the logical backups' volume");
+        const { claimName, uid, wave } = dumps;
+        // A dump appears under its name only once complete, so the live volume is a consistent
+        // copy, and the dumps claim may have no snapshot class.
+        const copyMethod = ReplicationSourceSpecResticCopyMethod.DIRECT;
+        const names = { source: claimName, restore: `${claimName}-restore` };
+        return { key, claimName, repository, uid, wave, copyMethod, ...names };
       }
       const { claim } = DATA_TIERS[key];
-      return { key, claimName: claim, repository, source: claim, restore: `${claim}-restore` };
+      return { key, claimName: claim, ...owner, source: claim, restore: `${claim}-restore` };
     });
-    for (const volume of volumes) this.volume(volume, config, identity.name, props.uid, props.wave);
+    for (const volume of volumes) this.volume(volume, config, identity.name);
   }
 
   /** The backup and the restore of one volume. */
-  private volume(volume: BackedUpVolume, config: VolumeBackupConfig, account: string, uid: number, wave: number) {
+  private volume(volume: BackedUpVolume, config: VolumeBackupConfig, account: string) {
+    const { uid, wave } = volume;
     // VolSync copies only the pod-level context; its own container context drops every capability.
     const mover = {
       repository: volume.repository,
@@ -82,6 +111,7 @@ export class VolumeBackup extends Construct {
     };
 
     if (config.enabled) {
+      const copyMethod = volume.copyMethod ?? COPY_METHODS[config.copyMethod];
       const source = new ReplicationSource(this, `${volume.key}-source`, {
         metadata: { name: volume.source },
         spec: {
@@ -89,8 +119,11 @@ export class VolumeBackup extends Construct {
           trigger: { schedule: config.schedule },
           restic: {
             ...mover,
-            copyMethod: COPY_METHODS[config.copyMethod],
-            volumeSnapshotClassName: config.volumeSnapshotClassName,
+            copyMethod,
+            volumeSnapshotClassName:
+              copyMethod === ReplicationSourceSpecResticCopyMethod.SNAPSHOT
+                ? config.volumeSnapshotClassName
+                : undefined,
             cacheCapacity: ReplicationSourceSpecResticCacheCapacity.fromString(config.cacheCapacity),
             retain: config.retain,
             pruneIntervalDays: 7,

@@ -19,8 +19,14 @@ import {
 /** How VolSync gets a stable copy of the volume to back up. */
 export const COPY_METHODS = ['Direct', 'Clone', 'Snapshot'] as const;
 
-/** Volumes VolSync can back up: the upload volume and the folders of it on volumes of their own. */
-export const BACKED_UP_VOLUMES = ['data', ...(Object.keys(DATA_TIERS) as DataTier[])] as const;
+/**
+ * Volumes VolSync can back up: the upload volume, the folders of it on volumes of their own, and
+ * the volume of the logical database dumps (`database.cloudnativePg.logicalBackup`).
+ */
+export const BACKED_UP_VOLUMES = ['data', ...(Object.keys(DATA_TIERS) as DataTier[]), 'dumps'] as const;
+
+/** A volume of `BACKED_UP_VOLUMES` other than `data`: each has a `repositorySecrets` key of its own. */
+type OwnRepositoryVolume = Exclude<(typeof BACKED_UP_VOLUMES)[number], 'data'>;
 
 export const backupSection = section({
   /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
@@ -35,15 +41,20 @@ export const backupSection = section({
     /** Dumps to keep. @default 14 */
     keepLastAmount: v.optional(count(1), DATABASE_DUMPS.defaults.keepLastAmount),
   }),
-  /** Restic backups of the upload volume `immich-data` (and of `storage.thumbs`, `encodedVideo`) by VolSync. */
+  /**
+   * Restic backups of the upload volume `immich-data` (and of `storage.thumbs`, `encodedVideo` and
+   * the logical dumps `immich-pg-dumps`) by VolSync.
+   */
   volumes: section({
     /** @default false */
     enabled: v.optional(bool(), false),
     /**
      * The volumes backed up (and restored), each into a restic repository of its own: `data`
      * always; `thumbs` and `encodedVideo` when they have volumes of their own (`storage.thumbs`,
-     * `storage.encodedVideo`) and you would rather copy them back than let Immich make them again.
-     * @default ["data"]
+     * `storage.encodedVideo`) and you would rather copy them back than let Immich make them again;
+     * `dumps`, the volume `immich-pg-dumps` of `database.cloudnativePg.logicalBackup`, for an
+     * off-site copy of the dumps (read live, whatever `copyMethod` says: a dump appears only once
+     * complete). @default ["data"]
      */
     claims: v.optional(
       v.pipe(v.array(oneOf(BACKED_UP_VOLUMES), 'must be a list'), v.minLength(1, 'must name at least one volume')),
@@ -52,13 +63,14 @@ export const backupSection = section({
     /** Secret with the restic repository (`RESTIC_REPOSITORY`, `RESTIC_PASSWORD`, credentials) of `data`; required when enabled. */
     repositorySecret: v.optional(dnsSubdomain('immich-data-restic')),
     /**
-     * The repository Secrets of `thumbs` and `encodedVideo`, required when `claims` lists them:
-     * VolSync keeps one volume per repository. You create them, in every `secrets.mode`.
+     * The repository Secrets of `thumbs`, `encodedVideo` and `dumps`, required when `claims` lists
+     * them: VolSync keeps one volume per repository. You create them, in every `secrets.mode`.
      * @default none
      */
     repositorySecrets: section({
       thumbs: v.optional(dnsSubdomain('immich-thumbs-restic')),
       encodedVideo: v.optional(dnsSubdomain('immich-encoded-video-restic')),
+      dumps: v.optional(dnsSubdomain('immich-pg-dumps-restic')),
     }),
     /**
      * When to back up: five cron fields, in VolSync's time zone (UTC unless its controller sets
@@ -99,10 +111,14 @@ export const backupSection = section({
 export type BackupConfig = v.InferOutput<typeof backupSection>;
 export type VolumeBackupConfig = BackupConfig['volumes'];
 
-/** Problems across the keys of `backup.volumes`, and with the volumes of `storage` it backs up. */
+/**
+ * Problems across the keys of `backup.volumes`, and with the volumes it backs up: those of
+ * `storage` and the dumps volume of `logicalBackup` (`database.cloudnativePg.logicalBackup`).
+ */
 export function volumeBackupProblems(
   volumes: DeepPartial<VolumeBackupConfig> | undefined,
   storage: Partial<Record<DataTier, unknown>> | undefined,
+  logicalBackup: unknown,
 ): string[] {
   const problems: string[] = [];
   if (!volumes) return problems;
@@ -116,23 +132,31 @@ export function volumeBackupProblems(
   if (new Set(claims).size !== claims.length) {
     problems.push(`backup.volumes.claims: must name each volume once, got ${listed}`);
   }
-  const secrets: Partial<Record<DataTier, string>> = volumes.repositorySecrets ?? {};
-  for (const tier of Object.keys(DATA_TIERS) as DataTier[]) {
-    const secret = secrets[tier];
-    if (claims.includes(tier)) {
-      if (storage?.[tier] === undefined) {
-        problems.push(
-          `backup.volumes.claims: "${tier}" has no volume of its own unless storage.${tier} is set; it lies on immich-data and is backed up with it, got ${listed}`,
-        );
-      }
+  // Why a volume that claims lists does not exist, if it does not.
+  const missing = (volume: OwnRepositoryVolume): string | undefined => {
+    if (volume === 'dumps') {
+      return logicalBackup
+        ? undefined
+        : '"dumps" is the volume immich-pg-dumps of database.cloudnativePg.logicalBackup, which is not set: there are no dumps to back up';
+    }
+    return storage?.[volume] === undefined
+      ? `"${volume}" has no volume of its own unless storage.${volume} is set; it lies on immich-data and is backed up with it`
+      : undefined;
+  };
+  const secrets: Partial<Record<OwnRepositoryVolume, string>> = volumes.repositorySecrets ?? {};
+  for (const volume of BACKED_UP_VOLUMES.filter((v): v is OwnRepositoryVolume => v !== 'data')) {
+    const absent = missing(volume);
+    const secret = secrets[volume];
+    if (claims.includes(volume)) {
+      if (absent) problems.push(`backup.volumes.claims: ${absent}, got ${listed}`);
       if (!secret) {
         problems.push(
-          `backup.volumes.repositorySecrets.${tier}: required with "${tier}" in backup.volumes.claims: VolSync backs up one volume per restic repository, so it needs a Secret of its own, got nothing`,
+          `backup.volumes.repositorySecrets.${volume}: required with "${volume}" in backup.volumes.claims: VolSync backs up one volume per restic repository, so it needs a Secret of its own, got nothing`,
         );
       }
     } else if (secret) {
       problems.push(
-        `backup.volumes.repositorySecrets.${tier}: only used with "${tier}" in backup.volumes.claims, got "${secret}" with claims ${listed}`,
+        `backup.volumes.repositorySecrets.${volume}: only used with "${volume}" in backup.volumes.claims, got "${secret}" with claims ${listed}`,
       );
     }
   }

@@ -20,6 +20,7 @@ import {
   imageRef,
   volume,
 } from './primitives';
+import { logicalBackupSection } from './logical-backup';
 
 /** Where the database runs; see `database.engine`. */
 export const DB_ENGINES = ['bundled', 'cloudnative-pg'] as const;
@@ -146,6 +147,8 @@ export const databaseSection = section({
     backup: v.optional(backup),
     /** A PgBouncer connection pooler (session mode) between Immich and the primary. @default off */
     pooler,
+    /** A scheduled `pg_dump` of the Immich database to PVC `immich-pg-dumps`, apart from `backup`. @default none */
+    logicalBackup: v.optional(logicalBackupSection),
     /** `initdb` creates an empty database; `recovery` restores it from `backup`'s object store. @default "initdb" */
     bootstrap: v.optional(oneOf(['initdb', 'recovery'] as const), 'initdb'),
     /** Used with `bootstrap: recovery`. */
@@ -180,6 +183,11 @@ export function databaseProblems(
     if (cnpg.bootstrap === 'recovery') problems.push(only('bootstrap', cnpg.bootstrap));
     if (cnpg.keepBundled) problems.push(only('keepBundled', cnpg.keepBundled));
     if (cnpg.pooler?.enabled) problems.push(only('pooler.enabled', cnpg.pooler.enabled));
+    if (cnpg.logicalBackup) {
+      problems.push(
+        'database.cloudnativePg.logicalBackup: only used with database.engine "cloudnative-pg", whose cluster it dumps (the bundled postgres has Immich\'s own dump, backup.database), got a logicalBackup section with engine "bundled"',
+      );
+    }
     return problems;
   }
   if (cnpg.importFrom && cnpg.bootstrap === 'recovery') {

@@ -3,6 +3,7 @@ export * from './schema';
 export * from './load';
 export * from './database';
 export * from './backup';
+export * from './logical-backup';
 export * from './scaling';
 export * from './acceleration';
 export * from './monitoring';

@@ -142,7 +142,9 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
   const partial = result.output as DeepPartial<Parsed>;
   problems.push(...secretProblems(partial, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
-  problems.push(...volumeBackupProblems(partial.backup?.volumes, partial.storage));
+  problems.push(
+    ...volumeBackupProblems(partial.backup?.volumes, partial.storage, partial.database?.cloudnativePg?.logicalBackup),
+  );
   problems.push(...scalingProblems(partial));
   problems.push(...accelerationProblems(partial));
   problems.push(...publishedTargetProblems(partial.networkPolicy));

@@ -15,6 +15,11 @@ export const SYNC_WAVES = {
   server: 3,
   /** Traffic is routed only once the server is ready. */
   ingress: 4,
+  /**
+   * Scheduled jobs and their claims, in the last wave: a `WaitForFirstConsumer` claim stays
+   * Pending until the first run, and Argo CD waits for the health of every wave but the last.
+   */
+  scheduled: 4,
 } as const;
 
 /** Annotation holding an object's sync wave; objects without it are in wave 0. */

@@ -220,6 +220,15 @@ export interface Deployment extends KubeObject {
   };
 }
 
+/** A CronJob (batch/v1): a pod template run on a schedule. */
+export interface CronJob extends KubeObject {
+  readonly spec: {
+    readonly schedule: string;
+    readonly timeZone?: string;
+    readonly jobTemplate: { readonly spec: { readonly template: PodTemplate } };
+  };
+}
+
 /** A StatefulSet (apps/v1); each claim template gives each pod a claim. */
 export interface StatefulSet extends KubeObject {
   readonly spec: {
@@ -470,6 +479,7 @@ export interface ExternalSecret extends KubeObject {
 export interface KnownKinds {
   Namespace: KubeObject;
   Deployment: Deployment;
+  CronJob: CronJob;
   StatefulSet: StatefulSet;
   Service: Service;
   PersistentVolumeClaim: PersistentVolumeClaim;

@@ -93,6 +93,12 @@ export const TIERS = {
 /** Repository Secrets of the volumes beside immich-data, which the user creates in every mode. */
 export const TIER_REPOSITORIES = { thumbs: 'immich-thumbs-restic', encodedVideo: 'immich-encoded-video-restic' };
 
+/** Nightly `pg_dump`s of a CloudNativePG cluster, kept for three nights. */
+export const LOGICAL_BACKUP = { schedule: '30 1 * * *', keep: 3, storage: { size: '2Gi' } };
+
+/** The restic repository of the dumps volume, which the user creates in every secrets mode. */
+export const DUMPS_REPOSITORY = 'immich-pg-dumps-restic';
+
 /** Three API pods, two workers and two machine-learning pods on shared storage, with a Sentinel set. */
 export const SPLIT = {
   server: { workers: 'split', replicas: 3, microservicesReplicas: 2 },
@@ -312,6 +318,20 @@ export const SCENARIOS: Record<string, Scenario> = {
     overrides: { database: cnpg({ backup: CNPG_BACKUP }), backup: { volumes: VOLUME_BACKUPS } },
     external: { secrets: ['immich-config', CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret] },
   },
+  'monitoring of cloudnative-pg behind a pooler with logical backups carried off-site by VolSync, Europe/Berlin, sealed secrets':
+    {
+      mode: 'sealed-secrets',
+      overrides: {
+        timezone: 'Europe/Berlin',
+        secrets: { mode: 'sealed-secrets', sealedSecrets: SEALED },
+        database: cnpg({ backup: CNPG_BACKUP, logicalBackup: LOGICAL_BACKUP, pooler: { enabled: true } }),
+        backup: {
+          volumes: { ...VOLUME_BACKUPS, claims: ['data', 'dumps'], repositorySecrets: { dumps: DUMPS_REPOSITORY } },
+        },
+        monitoring: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+      },
+      external: { secrets: [DUMPS_REPOSITORY] },
+    },
   'cloudnative-pg with off-site backups but none before upgrades, inline secrets': {
     mode: 'inline',
     overrides: {
@@ -320,6 +340,11 @@ export const SCENARIOS: Record<string, Scenario> = {
       backup: {},
     },
     external: {},
+  },
+  'a single cloudnative-pg instance with logical backups only, existing secrets': {
+    mode: 'existing',
+    overrides: { database: cnpg({ instances: 1, logicalBackup: {} }), backup: {} },
+    external: { secrets: ['immich-config'] },
   },
   'cloudnative-pg importing the bundled database, volume backups, sealed secrets with the OAuth client id': {
     mode: 'sealed-secrets',

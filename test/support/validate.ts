@@ -14,6 +14,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { PersistentVolume } from 'kubernetes-models/v1/PersistentVolume';
@@ -52,6 +53,7 @@ const VALIDATORS: Record<string, Validator> = {
   'v1/PersistentVolumeClaim': { model: PersistentVolumeClaim, closed: k8s('io.k8s.api.core.v1.PersistentVolumeClaim') },
   'apps/v1/Deployment': { model: Deployment, closed: k8s('io.k8s.api.apps.v1.Deployment') },
   'apps/v1/StatefulSet': { model: StatefulSet, closed: k8s('io.k8s.api.apps.v1.StatefulSet') },
+  'batch/v1/CronJob': { model: CronJob, closed: k8s('io.k8s.api.batch.v1.CronJob') },
   'v1/ConfigMap': { model: ConfigMap, closed: k8s('io.k8s.api.core.v1.ConfigMap') },
   'v1/ServiceAccount': { model: ServiceAccount, closed: k8s('io.k8s.api.core.v1.ServiceAccount') },
   'policy/v1/PodDisruptionBudget': {
