@@ -1,15 +1,20 @@
 // Builds what the project runs, each part only when one of its inputs changed since it was built:
-// - build/main.js and build/immich-config.js: the app and the config CLI, bundled by esbuild;
-// - lib/: the package's JavaScript and type declarations (tsc --build), for other cdk8s apps.
-// `node scripts/build.cjs` builds both (npm runs it as `prepare`, after `npm ci`).
+// - build/main.js, immich-config.js and reference.js: the app, the config CLI and the writer of
+//   the configuration's reference, bundled by esbuild;
+// - lib/: the package's JavaScript and type declarations (tsc --build), for other cdk8s apps
+//   and the immich-k8s command;
+// - the configuration's reference (schema/, docs/configuration.md), committed like dist/.
+// `node scripts/build.cjs` builds all three (npm runs it as `prepare`, after `npm ci`).
 // CommonJS, like scripts/run.cjs, which loads it on every synth: Node starts CommonJS faster.
 const { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join, sep } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 
-/** The bundles `npm run synth` and `npm run immich-config` run, by entry point. */
-const APPS = { main: 'main.ts', 'immich-config': 'src/immich-config-cli.ts' };
+/**
+ * The bundles `npm run synth`, `npm run immich-config` and `npm run reference` run, by entry point.
+ */
+const APPS = { main: 'main.ts', 'immich-config': 'src/immich-config-cli.ts', reference: 'scripts/reference/main.ts' };
 
 /** Every file a build reads: sources, generated classes, locked dependencies and this script. */
 function inputs(extra) {
@@ -24,6 +29,7 @@ function inputs(extra) {
   };
   walk(join(ROOT, 'src'));
   walk(join(ROOT, 'imports'));
+  walk(join(ROOT, 'scripts', 'reference'));
   return files;
 }
 
@@ -84,6 +90,8 @@ async function buildApps() {
     target: 'node20',
     outdir: 'build',
     plugins: [k8sOnly, oneYaml],
+    // The reference reads the schema's doc comments with the TypeScript compiler, a 9 MB package.
+    external: ['typescript'],
     // Without comments and indentation the bundle is a third smaller, and plain ASCII (esbuild
     // escapes every other character in code, not in comments), which run.cjs reads faster.
     minifyWhitespace: true,
@@ -126,11 +134,24 @@ function pruneOutputs(outDir, srcDir) {
   return removed;
 }
 
-module.exports = { ROOT, APPS, buildApps, buildLib, pruneOutputs };
+/** The configuration's reference, written by the `reference` bundle and committed. */
+const REFERENCE = ['schema/immich-k8s.schema.json', 'docs/configuration.md'];
+
+/** Writes the reference unless it is up to date. Returns whether it wrote. */
+function buildReference() {
+  if (!stale(REFERENCE)) return false;
+  const { spawnSync } = require('node:child_process');
+  const result = spawnSync(process.execPath, [join(ROOT, 'build', 'reference.js')], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('writing the configuration reference failed');
+  return true;
+}
+
+module.exports = { ROOT, APPS, buildApps, buildLib, buildReference, pruneOutputs };
 
 if (require.main === module) {
   buildApps()
     .then(() => buildLib())
+    .then(() => buildReference())
     .catch((err) => {
       console.error(err);
       process.exitCode = 1;

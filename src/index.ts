@@ -11,5 +11,5 @@ export type { ImmichChartProps, ImmichCharts } from './chart';
 export { ConfigError, ENV_OVERRIDES, loadConfig, parseConfig } from './config';
 export type { Config } from './config';
 export { renderCharts, renderManifests } from './output';
-export type { Manifest } from './output';
+export type { Manifest } from './lib/manifest';
 export { renderArchitecture } from './architecture';

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Chart } from 'cdk8s';
 import { renderArchitecture } from './architecture';
 import type { ImmichCharts } from './chart';
+import type { Manifest } from './lib/manifest';
 import { type RenderYaml, renderYaml } from './lib/yaml-cache';
 
 /** Folder of the Argo CD Application below the output, outside the app's own (flat) folder. */
@@ -50,11 +51,8 @@ const KIND_ORDER: Record<string, number> = {
   PrometheusRule: 5,
 };
 
-/** A synthesized manifest and the file it is written to. */
-export interface Manifest {
-  readonly file: string;
-  readonly object: { apiVersion: string; kind: string; metadata: { name: string } } & Record<string, unknown>;
-}
+/** Re-exported: callers of the writer get the type of what it writes from the same module. */
+export type { Manifest };
 
 /**
  * The chart's objects, one file each, named `<order>-<kind>-<name>.yaml` so that a plain

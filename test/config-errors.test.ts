@@ -201,3 +201,11 @@ test("the README's example message is what synth prints for the file it describe
   const file = `${EXAMPLE_YAML}storage: { data: { size: 10 GB } }\nserver: { replcias: 2 }\nmonitoring: { labels: [a, b] }\n`;
   expect(() => parseConfig(file, {}, 'config/example.yaml')).toThrow(shown?.trimEnd() ?? 'no example in the README');
 });
+
+test('fails once per key: a value its schema refuses is not reported again as missing by a check across keys', () => {
+  const yaml = `domain: photos.home.arpa\noauth: { clientId: '' }\nargocd: { enabled: true, repoURL: '' }\n`;
+  expect(problems(yaml)).toEqual([
+    'oauth.clientId: must not be empty, got ""',
+    'argocd.repoURL: must be a Git URL like "https://git.example.com/home/immich-k8s.git", got ""',
+  ]);
+});

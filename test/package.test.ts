@@ -1,15 +1,16 @@
 /**
- * The stack as a library: the packed package, installed with npm into a fresh cdk8s app, builds
- * the same objects as the committed dist/ and refuses a bad configuration with the same error.
+ * The packed package, installed with npm into an empty folder as a user's repository would:
+ * as a library, a cdk8s app built on it gives the same objects as the committed dist/ and the
+ * same error for a bad configuration; as the `immich-k8s` command, it writes the same files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../src/config';
-import { readManifests } from './support/files';
+import { readManifests, snapshotDir } from './support/files';
 import { EXAMPLE_YAML, ROOT } from './support/synth';
 
 /** A consumer app: synthesizes each configuration file named into out/<file>/, or says why not. */
@@ -65,33 +66,21 @@ beforeAll(() => {
   }[];
   packed = pack!.files;
   const tarball = join(dir, pack!.filename);
-  // A lock file naming the exact versions this project locks, so that npm installs offline
-  // from its cache, as on any machine that ran `npm ci` here. The cdk8s peers are the app's own
-  // install: npm links this project's copies (the same locked versions) rather than unpacking
-  // 13 MB again, so only the package and its own dependencies are installed from tarballs.
+  // A lock file naming the exact versions this project locks, so that npm installs offline from
+  // its cache, as on any machine that ran `npm ci` here: the package and every package it depends
+  // on (cdk8s, cdk8s-plus-28 and constructs among them), each unpacked into the folder as a user's
+  // install would, with no other step.
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version: string; dependencies?: Record<string, string> }>;
   };
   const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>;
-  const [own, peerNames] = [Object.keys(ours.dependencies), Object.keys(ours.peerDependencies)];
+  const own = Object.keys(ours.dependencies);
   const installed = (path: string, name: string) =>
     path === `node_modules/${name}` || path.startsWith(`node_modules/${name}/`);
   const locked = Object.fromEntries(
     Object.entries(lock.packages).filter(([path]) => own.some((name) => installed(path, name))),
   );
-  const peers = Object.fromEntries(
-    peerNames.flatMap((name) => {
-      const target = relative(dir, join(ROOT, 'node_modules', name));
-      return [
-        [`node_modules/${name}`, { resolved: target, link: true }],
-        [target, { version: lock.packages[`node_modules/${name}`]!.version }],
-      ];
-    }),
-  );
-  const dependencies = {
-    'immich-k8s': `file:${tarball}`,
-    ...Object.fromEntries(peerNames.map((name) => [name, `file:${join(ROOT, 'node_modules', name)}`])),
-  };
+  const dependencies = { 'immich-k8s': `file:${tarball}` };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cluster', private: true, dependencies }));
   writeFileSync(
     join(dir, 'package-lock.json'),
@@ -104,11 +93,10 @@ beforeAll(() => {
         'node_modules/immich-k8s': {
           version: ours.version,
           resolved: `file:${tarball}`,
+          bin: ours.bin,
           dependencies: ours.dependencies,
-          peerDependencies: ours.peerDependencies,
         },
         ...locked,
-        ...peers,
       },
     }),
   );
@@ -117,12 +105,21 @@ beforeAll(() => {
   writeFileSync(join(dir, 'example.yaml'), EXAMPLE_YAML);
   writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(BAD));
   app = spawnSync(process.execPath, ['main.js', 'example.yaml', 'bad.yaml'], { cwd: dir, encoding: 'utf8' });
-}, 60_000);
+}, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the package holds compiled JavaScript and type declarations, and no TypeScript source or test', () => {
   const paths = packed.map((f) => f.path);
   expect(paths).toEqual(expect.arrayContaining(['package.json', 'lib/src/index.js', 'lib/src/index.d.ts']));
+  // The command, the starter configuration, the schema it names and the reference it points to.
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      'lib/src/cli/bin.js',
+      'templates/immich.yaml',
+      'schema/immich-k8s.schema.json',
+      'docs/configuration.md',
+    ]),
+  );
   expect(paths.filter((p) => /\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   expect(paths.filter((p) => /^(test|src|dist|config)\//.test(p))).toEqual([]);
   // No compiled file outlives its source (a stale lib/src/x.js would shadow lib/src/x/index.js).
@@ -179,4 +176,77 @@ test('the type declarations type a consumer app, and reject a raw object as the 
     .getPreEmitDiagnostics(program)
     .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]);
   expect(problems).toEqual([]);
+});
+
+describe('the immich-k8s command of the installed package, in a git repository of configurations', () => {
+  /** Runs the installed command as npm links it, in the repository (the install folder). */
+  const command = (...args: string[]) =>
+    spawnSync(join(dir, 'node_modules', '.bin', 'immich-k8s'), args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+  /** Writes a configuration below the repository. */
+  const put = (file: string, text: string) => {
+    mkdirSync(join(dir, file, '..'), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  };
+  beforeAll(() => {
+    spawnSync('git', ['init', '-q'], { cwd: dir });
+  });
+
+  test('npx finds the command; --version prints the version of the package', () => {
+    const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(run('npx', ['--offline', 'immich-k8s', '--version']).trim()).toBe(ours.version);
+  });
+
+  test('init writes a configuration naming the schema in node_modules, refused until its blanks are set, then valid', () => {
+    const init = command('init');
+    expect(init.status).toBe(0);
+    const text = readFileSync(join(dir, 'immich.yaml'), 'utf8');
+    const [first] = text.split('\n');
+    expect(first).toBe('# yaml-language-server: $schema=node_modules/immich-k8s/schema/immich-k8s.schema.json');
+    expect(existsSync(resolve(dir, 'node_modules/immich-k8s/schema/immich-k8s.schema.json'))).toBe(true);
+    expect(command('validate').status).toBe(1);
+    put(
+      'immich.yaml',
+      text
+        .replace("domain: ''", 'domain: home.arpa')
+        .replace(/# clientId: .*/, 'clientId: immich')
+        .replace(/# repoURL: .*/, 'repoURL: https://git.home.arpa/ops.git')
+        .replace('argocd:\n', 'argocd:\n  name: immich-home\n'),
+    );
+    expect(command('validate')).toMatchObject({ status: 0, stdout: expect.stringContaining('immich.yaml: valid') });
+  });
+
+  test('synth of the example writes exactly the committed dist/, the Application reading deploy/prod', () => {
+    put('envs/prod.yaml', EXAMPLE_YAML);
+    const result = command('synth', '--config', 'envs/prod.yaml', '--out', 'deploy/prod');
+    expect(result.status).toBe(0);
+    const expected = snapshotDir(join(ROOT, 'dist'));
+    const application = 'argocd/90-application-immich.yaml';
+    const text = Buffer.from(expected[application]!, 'base64').toString('utf8');
+    expected[application] = Buffer.from(text.replace('    path: dist\n', '    path: deploy/prod\n')).toString('base64');
+    expect(snapshotDir(join(dir, 'deploy', 'prod'))).toEqual(expected);
+  });
+
+  test('a second environment gets a folder and an Application of its own', () => {
+    expect(command('synth', '--out', 'deploy/home').status).toBe(0);
+    const app = readFileSync(join(dir, 'deploy', 'home', 'argocd', '90-application-immich-home.yaml'), 'utf8');
+    expect(app).toContain('  name: immich-home\n');
+    expect(app).toContain('    path: deploy/home\n');
+    expect(existsSync(join(dir, 'deploy', 'prod', 'argocd', '90-application-immich.yaml'))).toBe(true);
+  });
+
+  test('a bad configuration exits 1 listing every problem and leaves deploy/prod byte-identical', () => {
+    const before = snapshotDir(join(dir, 'deploy', 'prod'));
+    put('envs/prod.yaml', 'domain: bad_domain\nstorage: { data: { size: 10 GB } }\n');
+    const result = command('synth', '--config', 'envs/prod.yaml', '--out', 'deploy/prod');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('domain: must be a lower-case DNS name');
+    expect(result.stderr).toContain('storage.data.size: must be a Kubernetes quantity');
+    expect(result.stderr).not.toContain('    at ');
+    expect(snapshotDir(join(dir, 'deploy', 'prod'))).toEqual(before);
+    expect(command('validate', '--config', 'envs/prod.yaml').status).toBe(1);
+  });
 });

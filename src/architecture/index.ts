@@ -5,9 +5,9 @@
  * shows a Secret value: Secrets appear by name and key. One file per section of the document.
  */
 import { ofKind } from '../lib/kube-json';
+import type { Manifest } from '../lib/manifest';
 import { code } from '../lib/markdown';
 import { PSS_ENFORCE_LABEL } from '../lib/pss';
-import type { Manifest } from '../output';
 import { type Model, readModel } from './model';
 import { startup } from './startup';
 import { topology } from './topology';

@@ -116,9 +116,11 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
 
   const result = v.safeParse(configSchema, input, { abortPipeEarly: true });
   const problems: string[] = [];
+  const refused = new Set<string>();
   for (const issue of result.issues ?? []) {
     const keys = (issue.path ?? []).map((item) => String(item.key));
     const key = keys.join('.') || '(root)';
+    refused.add(key);
     const envName = fromEnv.get(key);
     const label = envName ? `${envName} (${key})` : key;
     if (issue.expected === 'never') {
@@ -139,6 +141,7 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
     problems.push(`${label}: ${issue.message}, got ${got}`);
   }
   // Checks across keys and the environment, run on what parsed so far so one run lists everything.
+  const ownProblems = problems.length;
   const partial = result.output as DeepPartial<Parsed>;
   problems.push(...secretProblems(partial, env));
   problems.push(...databaseProblems(partial.database, partial.backup?.database?.enabled));
@@ -165,7 +168,9 @@ export function parseConfig(config: string | object, env: NodeJS.ProcessEnv = {}
       `podSecurity.enforce: "${enforce}" would reject the immich-server pod, whose library.source "${librarySource}" needs "${podLevel}"; use "${podLevel}", "auto" or another library source, got "${enforce}"`,
     );
   }
-  if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
+  // A key refused above is missing from what parsed, so a check across keys would call it unset too.
+  const shown = problems.filter((p, i) => i < ownProblems || !refused.has(p.slice(0, p.indexOf(':'))));
+  if (!result.success || shown.length > 0) throw new ConfigError(source, shown);
 
   const parsed = result.output;
   const secretValues = parsed.secrets.mode === 'inline' ? inlineSecretValues(parsed, env) : undefined;
@@ -290,16 +295,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const file = env.IMMICH_K8S_CONFIG || DEFAULT_CONFIG_FILE;
   // `npm run` starts in the project root; a relative path means the folder the user typed it in.
   const path = env.IMMICH_K8S_CONFIG ? resolve(env.INIT_CWD ?? process.cwd(), file) : file;
-  let text: string;
+  return parseConfig(readConfigText(file, path, 'IMMICH_K8S_CONFIG'), env, file);
+}
+
+/**
+ * The text of a configuration file, or a ConfigError naming `key` (where the path came from:
+ * `IMMICH_K8S_CONFIG`, the CLI's `--config`), the path as given and the absolute path tried.
+ */
+export function readConfigText(file: string, path: string, key: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const tried = resolve(path);
     throw new ConfigError(file, [
-      `IMMICH_K8S_CONFIG: cannot read "${file}"${tried === file ? '' : ` at ${tried}`} (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
+      `${key}: cannot read "${file}"${tried === file ? '' : ` at ${tried}`} (${(err as NodeJS.ErrnoException).code ?? 'error'}); it must name a readable YAML file`,
     ]);
   }
-  return parseConfig(text, env, file);
 }
 
 let shapes: ReturnType<typeof schemaShapes> | undefined;

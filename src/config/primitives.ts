@@ -188,9 +188,19 @@ export const resources = (cpu: string, memory: string, memoryLimit: string) =>
   checkedSection(
     {
       /** Scheduling requests. */
-      requests: section({ cpu: v.optional(quantity('250m'), cpu), memory: v.optional(quantity('512Mi'), memory) }),
+      requests: section({
+        /** CPU the scheduler reserves, e.g. `250m`. */
+        cpu: v.optional(quantity('250m'), cpu),
+        /** Memory the scheduler reserves, e.g. `512Mi`. */
+        memory: v.optional(quantity('512Mi'), memory),
+      }),
       /** Hard limits; CPU is unlimited unless set, memory always has a ceiling. */
-      limits: section({ cpu: v.optional(quantity('2')), memory: v.optional(quantity('4Gi'), memoryLimit) }),
+      limits: section({
+        /** CPU ceiling. @default none */
+        cpu: v.optional(quantity('2')),
+        /** Memory ceiling: above it the container is killed. */
+        memory: v.optional(quantity('4Gi'), memoryLimit),
+      }),
     },
     // The API accepts such a Deployment, but none of its pods could ever be created.
     ({ requests, limits }, report) => {
@@ -212,7 +222,7 @@ export const volumeEntries = (size: string) => ({
   size: v.optional(quantity('10Gi'), size),
   /** StorageClass; the cluster default when unset. */
   storageClass: v.optional(dnsSubdomain('local-path')),
-  /** @default ["ReadWriteOnce"] */
+  /** Access modes of the claim: ReadWriteMany where pods on several nodes mount it. @default ["ReadWriteOnce"] */
   accessModes: v.optional(
     v.pipe(v.array(oneOf(ACCESS_MODES), 'must be a list'), v.minLength(1, 'must name at least one access mode')),
     ['ReadWriteOnce'],
@@ -223,9 +233,13 @@ export const volume = (size: string) => section(volumeEntries(size));
 
 export const toleration = v.pipe(
   strict({
+    /** Taint key. @default every key (with operator `Exists`) */
     key: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+    /** `Exists` tolerates any value of the key; `Equal` only `value`. */
     operator: v.optional(oneOf(['Exists', 'Equal'] as const), 'Exists'),
+    /** Taint value, with operator `Equal`. */
     value: v.optional(v.string('must be a string')),
+    /** Taint effect. @default every effect */
     effect: v.optional(oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
   }),
   v.check((t) => t.operator === 'Equal' || t.value === undefined, 'value is only allowed with operator "Equal"'),
@@ -244,7 +258,8 @@ export const labels = (example: string) =>
 export const labelSelector = (example: string) =>
   v.pipe(
     labels(example),
-    v.check((selected) => Object.keys(selected).length > 0, 'must name at least one label'),
+    // A built-in action rather than a check, so that the JSON Schema says it too (minProperties).
+    v.minEntries(1, 'must name at least one label'),
   );
 
 export const cidr = v.pipe(
@@ -408,11 +423,12 @@ export const publishedEgressTarget = (what: string, ports: number[]) =>
 
 function egressTargetEntries(what: string, ports: number[]) {
   return {
-    /** @default ["0.0.0.0/0", "::/0"] */
+    /** Address blocks the pods may reach it at. @default ["0.0.0.0/0", "::/0"] */
     cidrs: v.optional(
       v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, `must name at least one CIDR of ${what}`)),
       ['0.0.0.0/0', '::/0'],
     ),
+    /** Ports the pods may reach it on. */
     ports: v.optional(v.pipe(v.array(port, 'must be a list'), v.minLength(1, 'must name at least one port')), ports),
   };
 }

@@ -45,11 +45,17 @@ const library = v.variant(
     /** No external library. */
     strict({ source: v.literal('none') }),
     /** A PersistentVolumeClaim the user created in the namespace. */
-    strict({ source: v.literal('pvc'), claimName: dnsSubdomain('photo-library') }),
+    strict({
+      source: v.literal('pvc'),
+      /** The claim holding the library, in the namespace of the stack. */
+      claimName: dnsSubdomain('photo-library'),
+    }),
     /** An NFS export, mounted by the kubelet. */
     strict({
       source: v.literal('nfs'),
+      /** The NFS server's host name or address. */
       server: text(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address like "nas.example.com"'),
+      /** The exported folder (nfs) or the folder on the node (hostPath). */
       path: absolutePath,
       /** NFS mount options of the PersistentVolume, e.g. `nfsvers=4.1`. @default none */
       mountOptions: v.optional(
@@ -112,16 +118,19 @@ function storeEntries<T extends v.GenericSchema>(value: T) {
     oauthClientSecret: v.optional(value),
     /** The OAuth client id, for Secret `immich-config`, in place of `oauth.clientId`. @default oauth.clientId */
     oauthClientId: v.optional(value),
-    /** The object store's access key id and secret, for `database.cloudnativePg.backup.credentialsSecret`. */
+    /** The object store's access key id, for `database.cloudnativePg.backup.credentialsSecret`. */
     backupAccessKeyId: v.optional(value),
+    /** The object store's secret access key, for the same Secret. */
     backupSecretAccessKey: v.optional(value),
     /** The external Redis password, for Secret `immich-redis`; needed with `valkey.external.password`. */
     redisPassword: v.optional(value),
-    /** `RESTIC_REPOSITORY` and `RESTIC_PASSWORD` of `backup.volumes.repositorySecret`. */
+    /** `RESTIC_REPOSITORY` of `backup.volumes.repositorySecret`. */
     resticRepository: v.optional(value),
+    /** `RESTIC_PASSWORD` of the same Secret. */
     resticPassword: v.optional(value),
-    /** `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` of an S3 restic repository. @default none */
+    /** `AWS_ACCESS_KEY_ID` of an S3 restic repository. @default none */
     resticAccessKeyId: v.optional(value),
+    /** `AWS_SECRET_ACCESS_KEY` of an S3 restic repository. @default none */
     resticSecretAccessKey: v.optional(value),
   };
 }
@@ -134,6 +143,7 @@ export const configSchema = strict({
   domain: dnsName('example.com'),
   /** Public host name. @default "immich.<domain>" */
   host: v.optional(dnsName('photos.example.com')),
+  /** Immich's images and the settings Immich reads from its environment. */
   immich: checkedSection(
     {
       /** Release of the server and machine-learning images (`IMMICH_VERSION`). */
@@ -177,6 +187,7 @@ export const configSchema = strict({
   ),
   /** Time zone of the containers (`TZ`). @default "UTC" */
   timezone: v.optional(timezone, 'UTC'),
+  /** Where the Secrets of the stack come from; their values never come from this file. */
   secrets: section({
     /**
      * Where the Secrets come from (`IMMICH_SECRETS_MODE`): `existing` Secrets created with
@@ -205,11 +216,13 @@ export const configSchema = strict({
     /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
     sealedSecrets: section(storeEntries(sealedValue)),
   }),
+  /** The database: the bundled postgres StatefulSet or a CloudNativePG cluster. */
   database: databaseSection,
+  /** Login through an OIDC provider, written into Immich's system config file. */
   oauth: section({
     /** Log in through the OIDC provider. @default true */
     enabled: v.optional(bool(), true),
-    /** @default "https://auth.<domain>/application/o/immich/" (Authentik) */
+    /** The provider's issuer URL. @default "https://auth.<domain>/application/o/immich/" (Authentik) */
     issuerUrl: v.optional(
       text(
         /^https?:\/\/[^\s/]+(\/\S*)?$/,
@@ -218,15 +231,15 @@ export const configSchema = strict({
     ),
     /** OAuth client id (`IMMICH_OAUTH_CLIENT_ID`); required when OAuth is on. */
     clientId: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
-    /** @default "openid email profile" */
+    /** Scopes Immich asks for. @default "openid email profile" */
     scope: v.optional(v.string('must be a string'), 'openid email profile'),
-    /** @default "Login with Authentik" */
+    /** Label of the login button. @default "Login with Authentik" */
     buttonText: v.optional(v.string('must be a string'), 'Login with Authentik'),
     /** Create users on first login. @default true */
     autoRegister: v.optional(bool(), true),
     /** Skip the login page and go straight to the provider. @default false */
     autoLaunch: v.optional(bool(), false),
-    /** @default "client_secret_post" */
+    /** How Immich sends the client secret to the token endpoint. @default "client_secret_post" */
     tokenEndpointAuthMethod: v.optional(
       oneOf(['client_secret_post', 'client_secret_basic'] as const),
       'client_secret_post',
@@ -234,10 +247,13 @@ export const configSchema = strict({
     /** Keep e-mail/password login beside OAuth. @default true */
     passwordLogin: v.optional(bool(), true),
   }),
+  /** The route from the public host to the server. */
   ingress: ingressSection,
   /** Where the read-only photo library comes from. @default { source: "none" } */
   library: v.optional(library, { source: 'none' }),
+  /** The Immich server: its pods and how its workers are split. */
   server: serverSection,
+  /** Size, StorageClass and access modes of each volume. */
   storage: section({
     /** Uploads, thumbnails, encoded video, database dumps. */
     data: section({
@@ -264,6 +280,7 @@ export const configSchema = strict({
     /** Postgres data (local SSD recommended). */
     postgres: volume('10Gi'),
   }),
+  /** The machine-learning service: image flavour, GPU, model cache. */
   machineLearning: section({
     /**
      * Image flavour and the device it runs on: `cuda` (NVIDIA), `openvino` (Intel GPU), `rocm`
@@ -296,6 +313,7 @@ export const configSchema = strict({
       ]),
     }),
   }),
+  /** Hardware-accelerated video transcoding in the pods that run jobs. */
   transcoding: transcodingSection,
   /**
    * Memory requests cover what each container was measured to use (cgroup working set, as the
@@ -319,10 +337,15 @@ export const configSchema = strict({
     /** 83-110 MiB with an empty library; the request leaves room for the shared buffers to fill. */
     postgres: resources('250m', '512Mi', '2Gi'),
   }),
+  /** Immich's own database dump, and restic backups of the volumes with VolSync. */
   backup: backupSection,
+  /** The job queue: the bundled Valkey or Dragonfly, or an external Redis. */
   valkey: valkeySection,
+  /** Prometheus Operator objects: ServiceMonitor, PodMonitor, alerting rules, dashboard. */
   monitoring: monitoringSection,
+  /** Spreading pods over nodes, and their priority classes. */
   scheduling: schedulingSection,
+  /** Pod Security Standards of the namespace. */
   podSecurity: section({
     /**
      * `pod-security.kubernetes.io/enforce` level of the namespace. `auto` picks the strongest level
@@ -331,6 +354,7 @@ export const configSchema = strict({
      */
     enforce: v.optional(oneOf(['auto', ...PSS_LEVELS] as const), 'auto'),
   }),
+  /** NetworkPolicies: default deny, and the peers each component may reach. */
   networkPolicy: section({
     /** Default-deny NetworkPolicies plus the paths Immich needs. @default true */
     enabled: v.optional(bool(), true),
@@ -400,8 +424,9 @@ export const configSchema = strict({
     /** The restic repository of `backup.volumes`, which the VolSync mover writes to. @default any address, port [443] */
     volumeBackups: publishedEgressTarget('the restic repository', [443]),
   }),
+  /** The Argo CD Application that syncs the output from git. */
   argocd: section({
-    /** Render an Argo CD Application into `dist/argocd/`. @default false */
+    /** Render an Argo CD Application into `argocd/` of the output folder. @default false */
     enabled: v.optional(bool(), false),
     /**
      * Allow `secrets.mode: inline` beside the Application, whose `dist/` lives in git: only for a
@@ -410,17 +435,20 @@ export const configSchema = strict({
     allowInlineSecrets: v.optional(bool(), false),
     /** Namespace Argo CD runs in. @default "argocd" */
     namespace: v.optional(dnsLabel('argocd'), 'argocd'),
-    /** @default "immich" */
+    /** Name of the Application: one per environment. @default "immich" */
     name: v.optional(dnsSubdomain('immich'), 'immich'),
-    /** @default "default" */
+    /** Argo CD project of the Application. @default "default" */
     project: v.optional(dnsSubdomain('default'), 'default'),
     /** Git repository holding the rendered `dist/`; required when enabled. */
     repoURL: v.optional(
       text(/^(https?:\/\/|ssh:\/\/|git@)\S+$/, 'must be a Git URL like "https://git.example.com/home/immich-k8s.git"'),
     ),
-    /** @default "main" */
+    /** Branch, tag or commit Argo CD syncs. @default "main" */
     targetRevision: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty')), 'main'),
-    /** Folder of the app manifests in the repository. @default "dist" */
+    /**
+     * Folder of the app manifests in the repository; the immich-k8s command sets it from `--out`.
+     * @default "dist"
+     */
     path: v.optional(text(/^[^/\s][^\s]*$/, 'must be a relative path like "dist"'), 'dist'),
     /** API server of the target cluster. @default "https://kubernetes.default.svc" */
     server: v.optional(
