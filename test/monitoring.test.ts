@@ -224,8 +224,9 @@ function queriesOf(manifests: readonly Manifest[]): { where: string; expr: strin
 /** Every gate scenario that turns monitoring on, and the example with it in another namespace. */
 const MONITORED: [string, Manifest[]][] = [
   ...Object.entries(SCENARIOS)
-    .filter(([, scenario]) => (scenario.overrides.monitoring as { enabled?: boolean } | undefined)?.enabled)
-    .map(([name, scenario]): [string, Manifest[]] => [name, renderCharts(buildCharts(scenarioConfig(scenario)))]),
+    .map(([name, scenario]) => [name, scenarioConfig(scenario)] as const)
+    .filter(([, config]) => config.monitoring.enabled)
+    .map(([name, config]): [string, Manifest[]] => [name, renderCharts(buildCharts(config))]),
   ['the example with monitoring in namespace photos', synth({ ...MONITORING, namespace: 'photos' })],
 ];
 
