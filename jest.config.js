@@ -4,7 +4,9 @@ module.exports = {
   // Jest keeps one core for itself by default; its main process only waits, so use them all.
   maxWorkers: '100%',
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: { '^.+\\.ts$': ['@swc/jest'], '/node_modules/github-slugger/.+\\.js$': ['@swc/jest'] },
+  // github-slugger ships only ES modules, which Jest's CommonJS runtime needs compiled.
+  transformIgnorePatterns: ['/node_modules/(?!github-slugger/)'],
   // Every test file loads the app afresh: load only the part of cdk8s-plus-28 it uses.
   moduleNameMapper: { '^cdk8s-plus-28$': '<rootDir>/test/support/k8s-only.ts' },
   // Jest's runtime, with each worker reusing the V8 code cache of modules earlier test files compiled.

@@ -16,6 +16,9 @@ export function serverRelease(image: string): string | undefined {
   return image.startsWith(prefix) ? image.slice(prefix.length).split('@')[0] : undefined;
 }
 
+/** The guide to the backup before an upgrade, for each engine, named at the end of a reminder. */
+const UPGRADE_GUIDE = 'docs/upgrades.md#before-an-immich-upgrade';
+
 /** The image line of the server in a rendered file: reading it costs less than parsing the file. */
 const SERVER_IMAGE_LINE = new RegExp(
   `image: ["']?(${IMAGES.server.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:[^\\s"']+)`,
@@ -42,12 +45,12 @@ export function upgradeReminder(config: Config, from: string | undefined): strin
   const file = `immich-before-${to}.sql.gz`;
   const { database } = config;
   if (database.engine === 'bundled') {
-    return `${move}; dump it before you apply: ${ns} exec ${NAMES.postgres}-0 -- pg_dumpall --clean --if-exists --username=${database.username} | gzip > ${file} (README: "Before an Immich upgrade")`;
+    return `${move}; dump it before you apply: ${ns} exec ${NAMES.postgres}-0 -- pg_dumpall --clean --if-exists --username=${database.username} | gzip > ${file} (see ${UPGRADE_GUIDE})`;
   }
   const { backup } = database.cloudnativePg;
   if (!backup) {
     const primary = `$(${ns} get pod -l ${CLOUDNATIVE_PG.clusterLabel}=${NAMES.cloudnativePg},cnpg.io/instanceRole=primary -o name)`;
-    return `${move}; dump it before you apply: ${ns} exec ${primary} -c postgres -- pg_dumpall --clean --if-exists | gzip > ${file} (README: "Before an Immich upgrade")`;
+    return `${move}; dump it before you apply: ${ns} exec ${primary} -c postgres -- pg_dumpall --clean --if-exists | gzip > ${file} (see ${UPGRADE_GUIDE})`;
   }
   const name = preUpgradeBackupName(to);
   const command = `kubectl cnpg backup ${NAMES.cloudnativePg} -n ${config.namespace} --method plugin --plugin-name ${CLOUDNATIVE_PG.barmanPlugin} --backup-name ${name}`;
@@ -55,5 +58,5 @@ export function upgradeReminder(config: Config, from: string | undefined): strin
   const argocd = backup.beforeUpgrade
     ? `Argo CD takes the base backup ${name} first (with deploy/argocd-cm-backup-health.yaml in argocd-cm); with kubectl apply, first run`
     : 'take a base backup first';
-  return `${move}; ${argocd}: ${command} && ${wait}`;
+  return `${move}; ${argocd}: ${command} && ${wait} (see ${UPGRADE_GUIDE})`;
 }

@@ -93,7 +93,7 @@ describe('a change of immich.version against the previous dist/', () => {
     const moved = runSynth(work, { IMMICH_VERSION: 'v9.0.0' });
     expect(moved.status).toBe(0);
     expect(reminders(moved.stderr)).toEqual([
-      `warning: immich.version moves from ${from} to v9.0.0: Immich migrates its database when it starts and cannot undo that; dump it before you apply: kubectl -n immich exec immich-postgres-0 -- pg_dumpall --clean --if-exists --username=postgres | gzip > immich-before-v9.0.0.sql.gz (README: "Before an Immich upgrade")`,
+      `warning: immich.version moves from ${from} to v9.0.0: Immich migrates its database when it starts and cannot undo that; dump it before you apply: kubectl -n immich exec immich-postgres-0 -- pg_dumpall --clean --if-exists --username=postgres | gzip > immich-before-v9.0.0.sql.gz (see docs/upgrades.md#before-an-immich-upgrade)`,
     ]);
     expect(release()).toBe('v9.0.0');
     expect(reminders(runSynth(work, { IMMICH_VERSION: 'v9.0.0' }).stderr)).toEqual([]);

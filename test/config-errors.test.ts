@@ -195,11 +195,13 @@ describe('placeholder warnings', () => {
   });
 });
 
-test("the README's example message is what synth prints for the file it describes", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const shown = /```\n(Invalid configuration \(config\/example\.yaml\):\n[^`]*)```/.exec(readme)?.[1];
+test("the configuration guide's example message is what synth prints for the file it describes", () => {
+  const guide = readFileSync(join(ROOT, 'docs', 'configuration-guide.md'), 'utf8');
+  const shown = /```\n(Invalid configuration \(config\/example\.yaml\):\n[^`]*)```/.exec(guide)?.[1];
   const file = `${EXAMPLE_YAML}storage: { data: { size: 10 GB } }\nserver: { replcias: 2 }\nmonitoring: { labels: [a, b] }\n`;
-  expect(() => parseConfig(file, {}, 'config/example.yaml')).toThrow(shown?.trimEnd() ?? 'no example in the README');
+  expect(() => parseConfig(file, {}, 'config/example.yaml')).toThrow(
+    shown?.trimEnd() ?? 'no example in docs/configuration-guide.md',
+  );
 });
 
 test('fails once per key: a value its schema refuses is not reported again as missing by a check across keys', () => {

@@ -421,7 +421,7 @@ describe('hardening defaults', () => {
 describe('warnings', () => {
   test('the shared websecure entry point warns about the 60 s upload read timeout, naming the fix', () => {
     expect(parseConfig(MINIMAL, {}).warnings).toContainEqual(
-      'ingress.entryPoints: "websecure" keeps Traefik\'s default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own',
+      'ingress.entryPoints: "websecure" keeps Traefik\'s default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see docs/routes.md#ingressroute) and set ingress.readTimeoutRaised: true, or use an entry point of its own',
     );
   });
 

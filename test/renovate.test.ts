@@ -5,13 +5,14 @@
  * Renovate's own validator checks the file in CI (.ci/run).
  * @see https://docs.renovatebot.com/modules/manager/regex/
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { buildCharts } from '../src/chart';
 import { DEFAULT_IMMICH_VERSION, IMAGES } from '../src/constants';
 import { podSpecOf } from '../src/lib/pss';
 import { renderCharts } from '../src/output';
+import { filesBelow } from './support/files';
 import { SCENARIOS, scenarioConfig } from './support/modes';
 import { EXAMPLE_YAML, ROOT, config, findOne, mainContainer, synth } from './support/synth';
 
@@ -105,9 +106,9 @@ test('no match string uses what RE2, the engine Renovate prefers, cannot run: lo
   for (const source of MANAGERS.flatMap((m) => m.matchStrings)) expect(source).not.toMatch(/\(\?<?[=!]|\\[1-9]/);
 });
 
-test('immich.version is found in every configuration file of config/, with the release it deploys', () => {
-  const files = readdirSync(join(ROOT, 'config')).filter((f) => /\.ya?ml$/.test(f));
-  expect(files).toContain('example.yaml');
+test('immich.version is found in every configuration file of config/ and config/examples/, with the release it deploys', () => {
+  const files = filesBelow(join(ROOT, 'config')).filter((f) => /\.ya?ml$/.test(f));
+  expect(files).toEqual(expect.arrayContaining(['example.yaml', 'examples/home-ha.yaml']));
   for (const file of files) {
     expect(depsOf(`config/${file}`)).toEqual([
       { depName: SERVER, currentValue: config().immich.version, datasource: 'docker' },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeManifests } from '../src/output';
 import { previousRelease, serverRelease, upgradeReminder } from '../src/upgrade';
 import { CNPG_BACKUP } from './support/modes';
+import { referenceProblem } from './support/markdown';
 import { config, synth } from './support/synth';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -68,4 +69,19 @@ describe('the reminder before an upgrade', () => {
     );
     expect(reminder).not.toContain('Argo CD');
   });
+});
+
+test('every reminder names the guide to the backup before an upgrade, and the guide has that heading', () => {
+  const cases = [
+    config(),
+    cnpg({}),
+    cnpg({ backup: CNPG_BACKUP }),
+    cnpg({ backup: { ...CNPG_BACKUP, beforeUpgrade: false } }),
+  ];
+  for (const c of cases) {
+    const reminder = upgradeReminder({ ...c, immich: { ...c.immich, version: 'v3.4.0' } }, 'v3.3.1')!;
+    const guide = /\(see (docs\/[^)\s]+)\)$/.exec(reminder)?.[1];
+    expect(guide).toBe('docs/upgrades.md#before-an-immich-upgrade');
+    expect(referenceProblem(guide!)).toBeUndefined();
+  }
 });

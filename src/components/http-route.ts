@@ -26,7 +26,7 @@ export interface ImmichHttpRouteProps {
 /**
  * Gateway API HTTPRoute (`gateway.networking.k8s.io/v1`) sending the public host to the server
  * through a Gateway, which owns the listeners and TLS. `timeouts.request` is an Extended feature:
- * gateways without it (Traefik among them) keep their own timeouts (see the README).
+ * gateways without it (Traefik among them) keep their own timeouts (see docs/routes.md#httproute).
  * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
  */
 export class ImmichHttpRoute extends Construct {

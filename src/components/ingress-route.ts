@@ -19,7 +19,7 @@ export interface ImmichIngressRouteProps {
 
 /**
  * Traefik v3 IngressRoute sending the public host to the server. Large uploads also need a longer
- * entry point read timeout, which is static Traefik configuration (see the README).
+ * entry point read timeout, which is static Traefik configuration (see docs/routes.md#ingressroute).
  * @see https://doc.traefik.io/traefik/routing/providers/kubernetes-crd/
  */
 export class ImmichIngressRoute extends Construct {

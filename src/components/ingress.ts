@@ -21,7 +21,7 @@ export interface ImmichIngressProps {
 
 /**
  * A `networking.k8s.io/v1` Ingress sending the public host to the server, for any ingress
- * controller. Upload limits and timeouts are the controller's own annotations (see the README).
+ * controller. Upload limits and timeouts are the controller's own annotations (see docs/routes.md#ingress).
  * @see https://kubernetes.io/docs/concepts/services-networking/ingress/
  */
 export class ImmichIngress extends Construct {

@@ -253,7 +253,7 @@ function configWarnings(parsed: Parsed, route: RouteConfig): string[] {
     route.kind === 'ingressroute' ? route.entryPoints.filter((name) => SHARED_ENTRY_POINTS.includes(name)) : [];
   if (route.kind === 'ingressroute' && shared.length > 0 && !route.readTimeoutRaised) {
     warnings.push(
-      `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see the README) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
+      `ingress.entryPoints: ${shared.map((n) => `"${n}"`).join(', ')} keeps Traefik's default 60 s readTimeout, which cuts large video uploads; raise transport.respondingTimeouts.readTimeout of that entry point (see docs/routes.md#ingressroute) and set ingress.readTimeoutRaised: true, or use an entry point of its own`,
     );
   }
   // Documentation domains synthesize fine but point at nothing.

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCharts } from '../../src/chart';
 import { type Config, type SecretMode, parseConfig } from '../../src/config';
 import { renderCharts, writeManifests } from '../../src/output';
 import type { ExternalRefs } from './references';
-import { EXAMPLE } from './synth';
+import { EXAMPLE, ROOT } from './synth';
 
 /** Plaintext secrets given to inline mode; no other mode may let them reach the output. */
 export const PLAINTEXT = {
@@ -122,6 +122,8 @@ export interface Scenario {
   readonly mode: SecretMode;
   /** Top-level sections replacing the example's. */
   readonly overrides: Record<string, unknown>;
+  /** A whole configuration file, from the project root, read in place of the example; then no overrides. */
+  readonly file?: string;
   /** Objects the user creates, referenced but not synthesized. */
   readonly external: ExternalRefs;
 }
@@ -150,8 +152,21 @@ export const NGINX_INGRESS = {
   },
 };
 
-/** Each secrets mode with the example, plus CloudNativePG and volume backup configurations. */
+/** A shipped example configuration (config/examples/), synthesized as the user's copy would be. */
+const example = (file: string, mode: SecretMode, external: ExternalRefs): Scenario => ({
+  mode,
+  file: `config/examples/${file}`,
+  overrides: {},
+  external,
+});
+
+/** Each secrets mode with the example, plus CloudNativePG and volume backup configurations, and every shipped example. */
 export const SCENARIOS: Record<string, Scenario> = {
+  'config/examples/one-node.yaml': example('one-node.yaml', 'existing', { secrets: ['immich-db', 'immich-config'] }),
+  'config/examples/home-ha.yaml': example('home-ha.yaml', 'existing', {
+    secrets: ['immich-config', CNPG_BACKUP.credentialsSecret, VOLUME_BACKUPS.repositorySecret, DUMPS_REPOSITORY],
+  }),
+  'config/examples/external-secrets.yaml': example('external-secrets.yaml', 'external-secrets', {}),
   'secrets mode existing': { mode: 'existing', overrides: {}, external: { secrets: ['immich-db', 'immich-config'] } },
   'secrets mode inline': { mode: 'inline', overrides: MODES.inline.overrides, external: {} },
   'secrets mode external-secrets': {
@@ -381,12 +396,14 @@ export const SCENARIOS: Record<string, Scenario> = {
 };
 
 /**
- * A scenario's configuration as the app reads it: the example with the scenario's sections in
- * place of its own, and the plaintext secrets in the environment. (Reading the YAML file itself
- * is left to the config and CLI tests.)
+ * A scenario's configuration as the app reads it, with the plaintext secrets in the environment:
+ * its file's text, or the example with the scenario's sections in place of its own. (Reading the
+ * example's file itself is left to the config and CLI tests.)
  */
-export function scenarioConfig(scenario: Pick<Scenario, 'overrides'>): Config {
-  return parseConfig({ ...EXAMPLE, ...scenario.overrides }, PLAINTEXT, 'config.yaml');
+export function scenarioConfig(scenario: Pick<Scenario, 'overrides' | 'file'>): Config {
+  if (scenario.file === undefined) return parseConfig({ ...EXAMPLE, ...scenario.overrides }, PLAINTEXT, 'config.yaml');
+  if (Object.keys(scenario.overrides).length > 0) throw new Error(`${scenario.file}: a whole file takes no overrides`);
+  return parseConfig(readFileSync(join(ROOT, scenario.file), 'utf8'), PLAINTEXT, scenario.file);
 }
 
 /**
@@ -394,7 +411,7 @@ export function scenarioConfig(scenario: Pick<Scenario, 'overrides'>): Config {
  * itself is run by the CLI tests; spawning it per scenario would cost a process start each.)
  * Returns the folder holding `dist/`.
  */
-export function synthScenarioToDir(scenario: Pick<Scenario, 'overrides'>): string {
+export function synthScenarioToDir(scenario: Pick<Scenario, 'overrides' | 'file'>): string {
   const dir = mkdtempSync(join(tmpdir(), 'immich-k8s-'));
   writeManifests(renderCharts(buildCharts(scenarioConfig(scenario))), join(dir, 'dist'));
   return dir;
