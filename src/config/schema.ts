@@ -135,7 +135,7 @@ function storeEntries<T extends v.GenericSchema>(value: T) {
   };
 }
 
-/** The configuration schema: every key with its default. The README's reference mirrors it. */
+/** The configuration schema: every key with its default. docs/configuration.md and the JSON Schema are generated from it. */
 export const configSchema = strict({
   /** Namespace of every object. @default "immich" */
   namespace: v.optional(dnsLabel('immich'), 'immich'),
@@ -213,7 +213,7 @@ export const configSchema = strict({
       refreshInterval: v.optional(text(DURATION, 'must be a duration like "1h" or "15m"'), '1h'),
       ...storeEntries(remoteRef),
     }),
-    /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see the README). */
+    /** Used with `mode: sealed-secrets`: `kubeseal --raw` output, strict scope (see docs/secrets.md). */
     sealedSecrets: section(storeEntries(sealedValue)),
   }),
   /** The database: the bundled postgres StatefulSet or a CloudNativePG cluster. */
