@@ -3,7 +3,7 @@
  * agrees with synth: it accepts every configuration the project ships and refuses the typical
  * mistakes synth refuses. What it cannot say is listed here by name, each with an example.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
@@ -42,6 +42,15 @@ const withSections = (sections: Record<string, unknown>) => ({ ...EXAMPLE, ...se
 test('config/example.yaml names the schema on its first line, for editors', () => {
   expect(EXAMPLE_YAML.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/immich-k8s.schema.json');
 });
+
+test.each(readdirSync(join(ROOT, 'config', 'examples')).filter((f) => f.endsWith('.yaml')))(
+  'config/examples/%s names the schema on its first line, by a path that leads to it',
+  (file) => {
+    const first = readFileSync(join(ROOT, 'config', 'examples', file), 'utf8').split('\n')[0] ?? '';
+    const [, path] = /^# yaml-language-server: \$schema=(\S+)$/.exec(first) ?? [];
+    expect(path && existsSync(join(ROOT, 'config', 'examples', path))).toBe(true);
+  },
+);
 
 test('the schema accepts config/example.yaml', () => {
   expect(schemaProblems(parse(EXAMPLE_YAML))).toEqual([]);
