@@ -64,7 +64,7 @@ export const transcodingSection = section({
   /** The GPU of the transcoding pod. */
   gpu: section({
     ...gpuEntries,
-    /** @default none */
+    /** Tolerations for the taints of the transcoding GPU's nodes. @default none */
     tolerations: v.optional(v.array(toleration, 'must be a list'), []),
   }),
 });

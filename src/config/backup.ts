@@ -31,7 +31,7 @@ type OwnRepositoryVolume = Exclude<(typeof BACKED_UP_VOLUMES)[number], 'data'>;
 export const backupSection = section({
   /** Immich's own nightly database dump into `/data/backups` (`backup.database` of the config file). */
   database: section({
-    /** @default true with the bundled database, false with CloudNativePG (whose backups replace it) */
+    /** Run the dump. @default true with the bundled database, false with CloudNativePG (whose backups replace it) */
     enabled: v.optional(bool()),
     /** When to dump, in `timezone` (the server's `TZ`). @default "0 02 * * *" */
     cronExpression: v.optional(
@@ -46,7 +46,7 @@ export const backupSection = section({
    * the logical dumps `immich-pg-dumps`) by VolSync.
    */
   volumes: section({
-    /** @default false */
+    /** Back up the volumes of `claims` on `schedule`. @default false */
     enabled: v.optional(bool(), false),
     /**
      * The volumes backed up (and restored), each into a restic repository of its own: `data`
@@ -68,8 +68,11 @@ export const backupSection = section({
      * @default none
      */
     repositorySecrets: section({
+      /** Repository Secret of `immich-thumbs`. @default none */
       thumbs: v.optional(dnsSubdomain('immich-thumbs-restic')),
+      /** Repository Secret of `immich-encoded-video`. @default none */
       encodedVideo: v.optional(dnsSubdomain('immich-encoded-video-restic')),
+      /** Repository Secret of the logical dumps, `immich-pg-dumps`. @default none */
       dumps: v.optional(dnsSubdomain('immich-pg-dumps-restic')),
     }),
     /**
@@ -79,9 +82,13 @@ export const backupSection = section({
     schedule: v.optional(cron(5, '0 3 * * *'), '0 3 * * *'),
     /** Snapshots restic keeps per period. @default { hourly: 0, daily: 7, weekly: 4, monthly: 6 } */
     retain: section({
+      /** Hourly snapshots kept. @default 0 */
       hourly: v.optional(count(0), 0),
+      /** Daily snapshots kept. @default 7 */
       daily: v.optional(count(0), 7),
+      /** Weekly snapshots kept. @default 4 */
       weekly: v.optional(count(0), 4),
+      /** Monthly snapshots kept. @default 6 */
       monthly: v.optional(count(0), 6),
     }),
     /**
@@ -98,7 +105,7 @@ export const backupSection = section({
     cacheStorageClass: v.optional(dnsSubdomain('local-path')),
     /** Restore `immich-data` from the repository; the server is stopped while this is on. */
     restore: section({
-      /** @default false */
+      /** Run the restore: the server and workers stay stopped while this is on. @default false */
       enabled: v.optional(bool(), false),
       /** Changing this string runs the restore again. @default "restore-1" */
       trigger: v.optional(dnsLabel('restore-1'), 'restore-1'),

@@ -77,7 +77,9 @@ const backup = strict({
    */
   credentialsKeys: checkedSection(
     {
+      /** Key of the access key id. @default "ACCESS_KEY_ID" */
       accessKeyId: v.optional(secretKey('ACCESS_KEY_ID'), BACKUP_SECRET_KEYS.accessKeyId),
+      /** Key of the secret access key. @default "ACCESS_SECRET_KEY" */
       secretAccessKey: v.optional(secretKey('ACCESS_SECRET_KEY'), BACKUP_SECRET_KEYS.secretAccessKey),
     },
     ({ accessKeyId, secretAccessKey }, report) => {
@@ -138,7 +140,14 @@ export const databaseSection = section({
     /** Data volume of each instance. */
     storage: volume('10Gi'),
     /** A separate WAL volume per instance (`size`, `storageClass`); unset keeps WAL on the data volume. */
-    walStorage: v.optional(strict({ size: quantity('2Gi'), storageClass: v.optional(dnsSubdomain('local-path')) })),
+    walStorage: v.optional(
+      strict({
+        /** Size of each instance's WAL volume. */
+        size: quantity('2Gi'),
+        /** StorageClass of the WAL volumes. @default the cluster's default */
+        storageClass: v.optional(dnsSubdomain('local-path')),
+      }),
+    ),
     /** Requests and limits of each instance. */
     resources: resources('250m', '512Mi', '2Gi'),
     /** Anti-affinity on host names: `required` leaves an instance Pending rather than sharing a node. @default "preferred" */

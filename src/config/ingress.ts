@@ -57,7 +57,9 @@ export const ingressSection = section({
   tls: v.optional(
     v.pipe(
       strict({
+        /** Traefik certificate resolver that obtains the certificate (ingressroute only). */
         certResolver: v.optional(v.pipe(v.string('must be a string'), v.nonEmpty('must not be empty'))),
+        /** Secret of type `kubernetes.io/tls` holding the certificate, in the namespace. */
         secretName: v.optional(dnsSubdomain('immich-tls')),
       }),
       v.check((tls) => !(tls.certResolver && tls.secretName), 'set certResolver or secretName, not both'),

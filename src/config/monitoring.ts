@@ -13,18 +13,18 @@ export const monitoringSection = section({
   labels: v.optional(labels('release: kube-prometheus-stack'), {}),
   /** The Prometheus pods allowed to scrape the metrics ports. */
   prometheus: section({
-    /** @default { kubernetes.io/metadata.name: monitoring } */
+    /** Labels of the namespace it runs in. @default { kubernetes.io/metadata.name: monitoring } */
     namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: monitoring'), {
       'kubernetes.io/metadata.name': 'monitoring',
     }),
-    /** @default { app.kubernetes.io/name: prometheus } */
+    /** Labels of its pods. @default { app.kubernetes.io/name: prometheus } */
     podSelector: v.optional(labelSelector('app.kubernetes.io/name: prometheus'), {
       'app.kubernetes.io/name': 'prometheus',
     }),
   }),
   /** A Grafana dashboard as a ConfigMap for the Grafana sidecar. */
   dashboard: section({
-    /** @default true (with monitoring) */
+    /** Render the dashboard ConfigMap. @default true (with monitoring) */
     enabled: v.optional(bool(), true),
     /** Labels the sidecar watches. @default { grafana_dashboard: "1" } */
     labels: v.optional(labelSelector('grafana_dashboard: "1"'), { grafana_dashboard: '1' }),

@@ -35,7 +35,12 @@ const host = v.union(
   [dnsName('redis.example.com'), dnsSubdomain('redis'), text(/^[0-9a-fA-F.:]+$/, '')],
   'must be a host name or IP address like "redis.example.com"',
 );
-const sentinel = strict({ host, port });
+const sentinel = strict({
+  /** Host name or address of a sentinel. */
+  host,
+  /** Its port, usually 26379. */
+  port,
+});
 
 /** Servers the bundled queue can run; see `valkey.engine`. */
 export const QUEUE_ENGINES = ['valkey', 'dragonfly'] as const;
@@ -53,7 +58,7 @@ export const valkeySection = section({
   external: section({
     /** A single Redis server. */
     host: v.optional(host),
-    /** @default 6379 */
+    /** Port of `host`. @default 6379 */
     port: v.optional(port, 6379),
     /** `REDIS_DBINDEX`. @default 0 */
     dbIndex: v.optional(v.pipe(count(0), v.maxValue(15, 'must be at most 15')), 0),
@@ -73,19 +78,24 @@ export const schedulingSection = section({
   topologySpread: v.optional(oneOf(['ScheduleAnyway', 'DoNotSchedule'] as const), 'ScheduleAnyway'),
   /** PriorityClass per component. @default none */
   priorityClassNames: section({
+    /** PriorityClass of `immich-server`. @default none */
     server: v.optional(dnsSubdomain('high-priority')),
+    /** PriorityClass of `immich-microservices`. @default none */
     microservices: v.optional(dnsSubdomain('high-priority')),
+    /** PriorityClass of `immich-machine-learning`. @default none */
     machineLearning: v.optional(dnsSubdomain('high-priority')),
+    /** PriorityClass of the bundled queue. @default none */
     valkey: v.optional(dnsSubdomain('high-priority')),
+    /** PriorityClass of the bundled postgres. @default none */
     postgres: v.optional(dnsSubdomain('high-priority')),
   }),
 });
 
 /** Where the server may reach an external Redis: the ports default to those configured, plus 6379 behind sentinels. */
 export const externalRedisPolicy = section({
-  /** @default ["0.0.0.0/0", "::/0"] */
+  /** Address blocks of the Redis servers and sentinels. @default ["0.0.0.0/0", "::/0"] */
   cidrs: egressTarget('the Redis servers', [6379]).wrapped.entries.cidrs,
-  /** @default the configured port, or the sentinels' ports and 6379 */
+  /** Their ports. @default the configured port, or the sentinels' ports and 6379 */
   ports: v.optional(v.pipe(v.array(port, 'must be a list'), v.minLength(1, 'must name at least one port'))),
 });
 

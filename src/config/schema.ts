@@ -176,7 +176,9 @@ export const configSchema = strict({
        * @default none: pinned by tag only
        */
       digests: section({
+        /** Digest of the server image `immich-server:<version>`. @default none */
         server: v.optional(digest),
+        /** Digest of the machine-learning image of the configured backend, e.g. `<version>-cuda`. @default none */
         machineLearning: v.optional(digest),
       }),
     },
@@ -205,8 +207,9 @@ export const configSchema = strict({
     externalSecrets: section({
       /** The SecretStore or ClusterSecretStore to read from; `name` is required in this mode. */
       storeRef: section({
+        /** Name of the SecretStore or ClusterSecretStore; required in this mode. */
         name: v.optional(dnsSubdomain('vault')),
-        /** @default "ClusterSecretStore" */
+        /** Kind of the store: a cluster-wide one or one in the namespace. @default "ClusterSecretStore" */
         kind: v.optional(oneOf(['ClusterSecretStore', 'SecretStore'] as const), 'ClusterSecretStore'),
       }),
       /** How often the operator re-reads the store. @default "1h" */
@@ -307,7 +310,7 @@ export const configSchema = strict({
       ...gpuEntries,
       /** `HSA_OVERRIDE_GFX_VERSION` for AMD GPUs ROCm does not list (rocm only), e.g. `10.3.0`. */
       hsaOverrideGfxVersion: v.optional(text(/^\d+\.\d+\.\d+$/, 'must be a version like "10.3.0"')),
-      /** @default [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] */
+      /** Tolerations for the taints of GPU nodes. @default [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] */
       tolerations: v.optional(v.array(toleration, 'must be a list'), [
         { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
       ]),
@@ -363,11 +366,11 @@ export const configSchema = strict({
      * Gateway's proxies with `ingress.kind: httproute` (Traefik's own pods when it serves the Gateway).
      */
     ingressController: section({
-      /** @default { kubernetes.io/metadata.name: traefik } */
+      /** Labels of the namespace it runs in. @default { kubernetes.io/metadata.name: traefik } */
       namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: traefik'), {
         'kubernetes.io/metadata.name': 'traefik',
       }),
-      /** @default { app.kubernetes.io/name: traefik } */
+      /** Labels of its pods. @default { app.kubernetes.io/name: traefik } */
       podSelector: v.optional(labelSelector('app.kubernetes.io/name: traefik'), {
         'app.kubernetes.io/name': 'traefik',
       }),
@@ -379,11 +382,11 @@ export const configSchema = strict({
     }),
     /** The cluster DNS pods every pod may query. */
     dns: section({
-      /** @default { kubernetes.io/metadata.name: kube-system } */
+      /** Labels of the namespace it runs in. @default { kubernetes.io/metadata.name: kube-system } */
       namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: kube-system'), {
         'kubernetes.io/metadata.name': 'kube-system',
       }),
-      /** @default { k8s-app: kube-dns } */
+      /** Labels of its pods. @default { k8s-app: kube-dns } */
       podSelector: v.optional(labelSelector('k8s-app: kube-dns'), { 'k8s-app': 'kube-dns' }),
     }),
     /**
@@ -391,7 +394,7 @@ export const configSchema = strict({
      * the OIDC issuer (from the server alone, which also gets the issuer URL's port).
      */
     serverEgress: section({
-      /** @default ["0.0.0.0/0", "::/0"] */
+      /** Address blocks of the destinations. @default ["0.0.0.0/0", "::/0"] */
       cidrs: v.optional(v.pipe(v.array(cidr, 'must be a list'), v.minLength(1, 'must name at least one CIDR')), [
         '0.0.0.0/0',
         '::/0',
@@ -405,11 +408,11 @@ export const configSchema = strict({
     cloudnativePg: section({
       /** Pods of the operator, which reach the instances' status and Postgres ports. */
       operator: section({
-        /** @default { kubernetes.io/metadata.name: cnpg-system } */
+        /** Labels of the namespace it runs in. @default { kubernetes.io/metadata.name: cnpg-system } */
         namespaceSelector: v.optional(labelSelector('kubernetes.io/metadata.name: cnpg-system'), {
           'kubernetes.io/metadata.name': 'cnpg-system',
         }),
-        /** @default { app.kubernetes.io/name: cloudnative-pg } */
+        /** Labels of its pods. @default { app.kubernetes.io/name: cloudnative-pg } */
         podSelector: v.optional(labelSelector('app.kubernetes.io/name: cloudnative-pg'), {
           'app.kubernetes.io/name': 'cloudnative-pg',
         }),
