@@ -1,16 +1,10 @@
 import { Construct } from 'constructs';
 import type { Resources, VolumeConfig } from '../config';
 import { DRAGONFLY, IMAGES, NAMES, PATHS, PORTS } from '../constants';
-import {
-  CONTAINER_SECURITY_CONTEXT,
-  type Endpoint,
-  type RedisConnection,
-  execProbe,
-  resourceRequirements,
-} from '../lib/pod';
+import { CONTAINER_SECURITY_CONTEXT, type Endpoint, type RedisConnection, resourceRequirements } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
 import { quantityValue } from '../lib/quantity';
-import { bundledQueue } from '../lib/redis';
+import { bundledQueue, queueContainerParts } from '../lib/redis';
 import { SINGLE_POD, componentDeployment, componentIdentity, persistentClaim } from '../lib/workload';
 
 export interface DragonflyProps {
@@ -95,12 +89,9 @@ export class Dragonfly extends Construct {
               // The daily release check could only fail: the NetworkPolicy lets the pod reach DNS alone.
               '--version_check=false',
             ],
-            ports: [{ name: 'redis', containerPort: PORTS.valkey }],
+            ...queueContainerParts(ping),
             resources: resourceRequirements(props.resources),
             securityContext: CONTAINER_SECURITY_CONTEXT,
-            startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
-            readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
-            livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
             volumeMounts: [{ name: 'data', mountPath: PATHS.dragonflyData }],
           },
         ],

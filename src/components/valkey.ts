@@ -1,15 +1,9 @@
 import { Construct } from 'constructs';
 import type { Resources, VolumeConfig } from '../config';
-import { IMAGES, NAMES, PATHS, PORTS } from '../constants';
-import {
-  CONTAINER_SECURITY_CONTEXT,
-  type Endpoint,
-  type RedisConnection,
-  execProbe,
-  resourceRequirements,
-} from '../lib/pod';
+import { IMAGES, NAMES, PATHS } from '../constants';
+import { CONTAINER_SECURITY_CONTEXT, type Endpoint, type RedisConnection, resourceRequirements } from '../lib/pod';
 import { SYNC_WAVES } from '../lib/argocd';
-import { bundledQueue } from '../lib/redis';
+import { bundledQueue, queueContainerParts } from '../lib/redis';
 import { SINGLE_POD, componentDeployment, componentIdentity, persistentClaim } from '../lib/workload';
 
 /** uid/gid of the `valkey` user in the Debian-based image. */
@@ -57,12 +51,9 @@ export class Valkey extends Construct {
             imagePullPolicy: 'IfNotPresent',
             // As the reference deployment: a failed snapshot must not stop the queue.
             command: ['valkey-server', '--stop-writes-on-bgsave-error', 'no'],
-            ports: [{ name: 'redis', containerPort: PORTS.valkey }],
+            ...queueContainerParts(ping),
             resources: resourceRequirements(props.resources),
             securityContext: CONTAINER_SECURITY_CONTEXT,
-            startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
-            readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
-            livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
             volumeMounts: [{ name: 'data', mountPath: PATHS.valkeyData }],
           },
         ],

@@ -2,7 +2,7 @@ import type { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { ValkeyConfig } from '../config';
 import { NAMES, PORTS } from '../constants';
-import { type Endpoint, type RedisConnection, secretEnv } from './pod';
+import { type Endpoint, type RedisConnection, execProbe, secretEnv } from './pod';
 import { type ComponentIdentity, componentService } from './workload';
 
 /**
@@ -24,6 +24,21 @@ export function bundledQueue(
         { name: 'REDIS_PORT', value: String(endpoint.port) },
       ],
     },
+  };
+}
+
+/**
+ * What the container of either queue server shares: its `redis` port, and the same start-up,
+ * readiness and liveness probes around the server's own `ping` command.
+ */
+export function queueContainerParts(
+  ping: string[],
+): Pick<k8s.Container, 'ports' | 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
+  return {
+    ports: [{ name: 'redis', containerPort: PORTS.valkey }],
+    startupProbe: execProbe(ping, { periodSeconds: 5, failureThreshold: 30 }),
+    readinessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 3 }),
+    livenessProbe: execProbe(ping, { periodSeconds: 10, failureThreshold: 5 }),
   };
 }
 
